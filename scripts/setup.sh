@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Installs every Debian package the project needs (idempotent), then
+# configures and builds. Usage: scripts/setup.sh [--no-build] [--asan]
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+PACKAGES=(
+  # Toolchain and MLIR 22 (DESIGN.md).
+  llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools clang-22
+  libclang-rt-22-dev cmake ninja-build
+  # AArch64 cross-compilation and emulation.
+  gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
+  # Python training frontend.
+  python3-torch python3-numpy python3-pytest python3-tqdm python3-matplotlib
+  # Data and baselines.
+  dataset-fashion-mnist libdnnl-dev
+  # Unit tests.
+  libgtest-dev
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" = 0 ] || SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -q
+  $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+[ "${1:-}" = "--no-build" ] && exit 0
+
+BUILD="${BUILD_DIR:-$ROOT/build}"
+EXTRA=()
+if [ "${1:-}" = "--asan" ]; then
+  BUILD="${BUILD_DIR:-$ROOT/build-asan}"
+  EXTRA+=(-DDENSESHIFT_SANITIZE=ON)
+fi
+if [ ! -f "$BUILD/build.ninja" ]; then
+  cmake -G Ninja -S "$ROOT" -B "$BUILD" \
+    -DCMAKE_BUILD_TYPE=Release \
+    -DCMAKE_C_COMPILER=clang-22 -DCMAKE_CXX_COMPILER=clang++-22 \
+    -DMLIR_DIR=/usr/lib/llvm-22/lib/cmake/mlir \
+    -DLLVM_DIR=/usr/lib/llvm-22/lib/cmake/llvm \
+    -DLLVM_EXTERNAL_LIT=/usr/lib/llvm-22/bin/lit \
+    "${EXTRA[@]}"
+fi
+cmake --build "$BUILD"
