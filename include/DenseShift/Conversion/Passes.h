@@ -3,6 +3,7 @@
 #ifndef DENSESHIFT_CONVERSION_PASSES_H
 #define DENSESHIFT_CONVERSION_PASSES_H
 
+#include "DenseShift/Conversion/LinalgToShift/LinalgToShift.h"
 #include "DenseShift/Conversion/ShiftToLinalg/ShiftToLinalg.h"
 
 namespace mlir {
