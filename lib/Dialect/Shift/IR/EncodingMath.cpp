@@ -52,7 +52,12 @@ std::optional<int64_t> quantize(const Format &format, double w, double alpha) {
   int64_t smallest = format.zeroFree ? 1 : 0;
   if (w == 0.0 || alpha <= 0.0)
     return smallest;
-  int64_t offset = roundLog2(std::fabs(w) / alpha) - format.emin;
+  double ratio = std::fabs(w) / alpha;
+  // An overflowed (Inf) or underflowed (0) ratio has no frexp exponent, but
+  // its log lies beyond the top or the bottom of every format.
+  int64_t offset = std::isinf(ratio) ? format.maxOffset()
+                   : ratio == 0.0    ? -1
+                                     : roundLog2(ratio) - format.emin;
   if (offset < 0) {
     if (!format.zeroFree)
       return 0;
