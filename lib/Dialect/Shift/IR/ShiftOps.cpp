@@ -291,5 +291,23 @@ LogicalResult MatmulOp::verify() {
   return verifyAlpha(*this, getAlpha(), codesType.getDimSize(0));
 }
 
+//===----------------------------------------------------------------------===//
+// ShiftAccumulateOp
+//===----------------------------------------------------------------------===//
+
+// Not AllShapesMatch: that trait casts to ShapedType and crashes on scalars.
+LogicalResult ShiftAccumulateOp::verify() {
+  auto accType = dyn_cast<VectorType>(getAcc().getType());
+  auto wordType = dyn_cast<VectorType>(getWord().getType());
+  if (!accType && !wordType)
+    return success();
+  if (!accType || !wordType || accType.getShape() != wordType.getShape() ||
+      accType.getScalableDims() != wordType.getScalableDims())
+    return emitOpError("word type ")
+           << getWord().getType() << " must have the shape of acc type "
+           << getAcc().getType();
+  return success();
+}
+
 #define GET_OP_CLASSES
 #include "DenseShift/Dialect/Shift/IR/ShiftOps.cpp.inc"

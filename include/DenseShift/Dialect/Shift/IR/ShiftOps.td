@@ -180,8 +180,7 @@ def Shift_MatmulOp : Shift_Op<"matmul", [Pure]> {
 //===----------------------------------------------------------------------===//
 
 def Shift_ShiftAccumulateOp : Shift_Op<"shift_accumulate",
-    [Pure, AllTypesMatch<["acc", "x", "result"]>,
-     AllShapesMatch<["acc", "word"]>]> {
+    [Pure, AllTypesMatch<["acc", "x", "result"]>]> {
   let summary = "acc + s * x * 2^e, the multiplication-free MAC";
   let description = [{
     The low-level step between the kernel generator and LLVM: adds
@@ -211,6 +210,7 @@ def Shift_ShiftAccumulateOp : Shift_Op<"shift_accumulate",
   let assemblyFormat = [{
     $acc `,` $x `,` $word attr-dict `:` type($acc) `,` type($word)
   }];
+  let hasVerifier = 1;
 }
 
 #endif // DENSESHIFT_DIALECT_SHIFT_IR_SHIFTOPS_TD
