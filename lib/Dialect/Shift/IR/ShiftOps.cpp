@@ -103,7 +103,9 @@ static void forEachChannel(ArrayRef<int64_t> shape, int64_t axis,
 LogicalResult QuantizeOp::fold(FoldAdaptor adaptor,
                                SmallVectorImpl<OpFoldResult> &results) {
   auto weights = dyn_cast_or_null<DenseFPElementsAttr>(adaptor.getWeights());
-  if (!weights || !getWeights().getType().hasStaticShape())
+  // A constant needs a static type; alpha may be tensor<?xf32>.
+  if (!weights || !getWeights().getType().hasStaticShape() ||
+      !getAlpha().getType().hasStaticShape())
     return failure();
   encoding::Format format = toFormat(getEncoding());
   ArrayRef<int64_t> shape = getWeights().getType().getShape();
