@@ -10,6 +10,8 @@ Unpacked codes are an int8 tensor ``codes[0] = sign in {-1, 0, +1}``,
 ``codes[1] = k``; a zero weight has sign 0 and k 0.  ``pack`` gives the b-bit
 pattern ``sign_bit << (b-1) | k`` (sign_bit 1 = negative); in a with-zero
 encoding the pattern ``0 | all-ones`` is zero and ``1 | all-ones`` is unused.
+The shift dialect's signed-magnitude code is ``c = s * (k + 1)`` (0 = zero):
+see :meth:`Encoding.dialect_codes`.
 """
 from dataclasses import dataclass
 
@@ -90,6 +92,13 @@ class Encoding:
             sign = torch.where(is_zero, torch.zeros_like(sign), sign)
             k = torch.where(is_zero, torch.zeros_like(k), k)
         return torch.stack([sign, k]).to(torch.int8)
+
+    def dialect_codes(self, codes):
+        """(sign, k) codes -> the shift dialect's signed-magnitude ``s * (k + 1)``.
+
+        int16, because 8-bit zero-free codes reach +-128.
+        """
+        return codes[0].to(torch.int16) * (codes[1].to(torch.int16) + 1)
 
     def mlir_attr(self):
         zf = "true" if self.zero_free else "false"

@@ -217,9 +217,9 @@ class Exporter:
         if isinstance(layer, SHIFT_LAYERS):
             self.writer.comment(f"{node.target}: shift weight ({layer.scheme}), "
                                 f"{layer.encoding.mlir_attr()}{folded}")
+            # Hint only: emin is relative to the pre-folding alpha, so it is left out.
             enc = layer.encoding
-            return (f'denseshift.encoding = "bits={enc.bits},zero_free={str(enc.zero_free).lower()},'
-                    f'emin={enc.emin}"')
+            return f'denseshift.encoding = "bits={enc.bits},zero_free={str(enc.zero_free).lower()}"'
         self.writer.comment(f"{node.target}: float weight{folded}")
         return ""
 

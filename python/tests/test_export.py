@@ -76,7 +76,7 @@ def test_unpadded_conv_has_no_pad_and_no_bias_without_bias():
 def test_depthwise_and_grouped_forms():
     dw = export_of(ShiftConv2d(4, 4, 3, padding=1, groups=4, bias=False), channels=4)
     assert re.search(r"linalg.depthwise_conv_2d_nchw_chw \{denseshift.encoding = \"bits=3,zero_free="
-                     r"true,emin=0\", dilations = dense<1> : tensor<2xi64>, strides = dense<1> : "
+                     r"true\", dilations = dense<1> : tensor<2xi64>, strides = dense<1> : "
                      r"tensor<2xi64>\} ins\(%\w+, %\w+ : tensor<1x4x30x30xf32>, tensor<4x3x3xf32>\)", dw)
     grouped = export_of(nn.Conv2d(4, 6, 3, groups=2), channels=4)
     assert re.search(r"tensor.expand_shape %\w+ \[\[0\], \[1, 2\], \[3\], \[4\]\] output_shape "
@@ -229,5 +229,5 @@ def test_convert_then_export_custom_model(tmp_path):
     convert(model, scheme="s3", bits=3)
     assert isinstance(model[7], ShiftLinear)
     text = export_model(randomize_batchnorms(model))
-    assert 'denseshift.encoding = "bits=3,zero_free=false,emin=0"' in text
+    assert 'denseshift.encoding = "bits=3,zero_free=false"' in text
     parse_ok(text, tmp_path)

@@ -75,6 +75,14 @@ def test_denseshift_3bit_values():
     assert Encoding(3, True, 0).values().tolist() == [-8, -4, -2, -1, 1, 2, 4, 8]
 
 
+def test_dialect_signed_magnitude_codes():
+    enc = Encoding(8, True, 0)
+    codes = torch.tensor([[1, -1, 1], [0, 3, 127]], dtype=torch.int8)
+    assert enc.dialect_codes(codes).tolist() == [1, -4, 128]
+    with_zero = Encoding(3, False, 0)
+    assert with_zero.dialect_codes(torch.tensor([[0, -1], [0, 2]])).tolist() == [0, -3]
+
+
 def test_denseshift_latent_count_and_init_stats():
     layer = ShiftConv2d(64, 64, 3, bits=4, scheme="denseshift")
     sw = layer.shift_weight
