@@ -2,6 +2,7 @@
 
 #include "DenseShift/Conversion/Passes.h"
 #include "DenseShift/Dialect/Shift/IR/ShiftDialect.h"
+#include "DenseShift/Pipelines/Pipelines.h"
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/InitAllDialects.h"
@@ -12,6 +13,7 @@
 int main(int argc, char **argv) {
   mlir::registerAllPasses();
   mlir::registerDenseShiftConversionPasses();
+  mlir::shift::registerDenseShiftPipelines();
 
   mlir::DialectRegistry registry;
   mlir::registerAllDialects(registry);

@@ -5,6 +5,7 @@
 
 #include "DenseShift/Conversion/LinalgToShift/LinalgToShift.h"
 #include "DenseShift/Conversion/ShiftToLinalg/ShiftToLinalg.h"
+#include "DenseShift/Conversion/ShiftToVector/ShiftToVector.h"
 
 namespace mlir {
 

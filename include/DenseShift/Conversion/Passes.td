@@ -87,4 +87,86 @@ def ConvertLinalgToShift : Pass<"shift-from-linalg"> {
                            "mlir::tensor::TensorDialect"];
 }
 
+//===----------------------------------------------------------------------===//
+// ShiftToVector
+//===----------------------------------------------------------------------===//
+
+def ShiftOutlineKernels : Pass<"shift-outline-kernels", "ModuleOp"> {
+  let summary = "Replace shift convolutions and matmuls by calls to kernels "
+                "on buffers";
+  let description = [{
+    Runs on tensors, before bufferization. Every `shift.conv2d` in
+    `nchw_fchw` layout and every `shift.matmul` whose codes and alpha are
+    constants becomes
+
+    ```mlir
+    %in = bufferization.to_buffer %x read_only : tensor<..> to memref<..>
+    %out = memref.alloc() : memref<..>
+    func.call @__shift_conv2d_0(%in, %out) : (memref<..>, memref<..>) -> ()
+    %y = bufferization.to_tensor %out restrict writable : memref<..> to tensor<..>
+    ```
+
+    where `@__shift_conv2d_0` is a private declaration whose `shift.kernel`
+    attribute records the codes, alpha, geometry, target blocking, `mode`
+    and `strategy`. `convert-shift-to-vector` defines its body after
+    bufferization. Other shift ops are left for `convert-shift-to-linalg`.
+  }];
+  let options = [
+    Option<"target", "target", "std::string", /*default=*/"\"x86-64-avx2\"",
+           "x86-64-avx2, x86-64-avx512 or aarch64-neon">,
+    Option<"mode", "mode", "std::string", /*default=*/"\"default\"",
+           "default (IEEE-exact, pre-scanned) or fast (assumes finite, "
+           "normal-range activations)">,
+    Option<"strategy", "strategy", "std::string", /*default=*/"\"shift\"",
+           "shift (exponent-add MACs) or decode-fma (decode to f32, FMA)">
+  ];
+  let dependentDialects = ["mlir::bufferization::BufferizationDialect",
+                           "mlir::func::FuncDialect",
+                           "mlir::memref::MemRefDialect"];
+}
+
+def ConvertShiftToVector : Pass<"convert-shift-to-vector", "ModuleOp"> {
+  let summary = "Generate vectorized multiplication-free kernels";
+  let description = [{
+    Defines every kernel declared by `shift-outline-kernels` with `scf`
+    loops over `vector` ops: the activations are copied once into a padded
+    (and, for strided convolutions, phase-split) buffer while being
+    scanned; the codes, packed at 4 bits (or 8 for 5..8-bit encodings) in
+    a constant `memref.global`, are decoded once per call (convolutions)
+    or in the inner loop (matmuls); register-blocked accumulation uses
+    `shift.shift_accumulate` in `exponent_add` mode, and the per-channel
+    alpha is applied once per output.
+
+    In `mode=default` the scan proves the exponent-add precondition (every
+    activation +-0 or normal with room in its exponent); if any activation
+    is NaN, Inf, denormal or too large the call takes an IEEE-exact kernel
+    that decodes the weights to f32 and uses FMA (exact, as the products
+    are powers of two). `mode=fast` skips that check. `strategy=decode-fma`
+    always uses the FMA kernel, as do with-zero encodings.
+
+    Finally lowers `shift.shift_accumulate` to `arith`.
+  }];
+  let dependentDialects = ["mlir::arith::ArithDialect",
+                           "mlir::linalg::LinalgDialect",
+                           "mlir::memref::MemRefDialect",
+                           "mlir::scf::SCFDialect",
+                           "mlir::vector::VectorDialect"];
+}
+
+def ShiftAnnotateTarget : Pass<"shift-annotate-target", "ModuleOp"> {
+  let summary = "Set target_cpu/target_features on every function";
+  let description = [{
+    Sets the `target_cpu` and `target_features` attributes that survive into
+    LLVM IR on every `llvm.func` and `func.func` with a body, from the
+    target preset (`x86-64-avx2`, `x86-64-avx512`, `aarch64-neon`), so the
+    emitted object uses the intended instruction set whatever tool
+    translates it. Also gives the generated `__shift_*` kernels internal
+    linkage and turns `shift.no_inline` into LLVM's `noinline`.
+  }];
+  let options = [
+    Option<"target", "target", "std::string", /*default=*/"\"x86-64-avx2\"",
+           "x86-64-avx2, x86-64-avx512 or aarch64-neon">
+  ];
+}
+
 #endif // DENSESHIFT_CONVERSION_PASSES_TD

@@ -1,0 +1,60 @@
+//===- ShiftToVector.h - Multiplication-free vector kernels -----*- C++ -*-===//
+
+#ifndef DENSESHIFT_CONVERSION_SHIFTTOVECTOR_SHIFTTOVECTOR_H
+#define DENSESHIFT_CONVERSION_SHIFTTOVECTOR_SHIFTTOVECTOR_H
+
+#include "DenseShift/Dialect/Shift/IR/ShiftDialect.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Pass/Pass.h"
+
+#include <optional>
+
+namespace mlir {
+class RewritePatternSet;
+
+#define GEN_PASS_DECL_SHIFTOUTLINEKERNELS
+#define GEN_PASS_DECL_CONVERTSHIFTTOVECTOR
+#define GEN_PASS_DECL_SHIFTANNOTATETARGET
+#include "DenseShift/Conversion/Passes.h.inc"
+
+namespace shift {
+
+/// What the kernel generator needs to know about a target.
+struct TargetInfo {
+  StringRef name;     ///< Pipeline spelling, e.g. "x86-64-avx2".
+  StringRef triple;   ///< LLVM target triple.
+  StringRef cpu;      ///< LLVM CPU name.
+  StringRef features; ///< LLVM target features.
+  unsigned lanes;     ///< f32 lanes of one vector register.
+  unsigned rows;      ///< Output channels per register block.
+  unsigned cols;      ///< Pixel vectors per register block (at most).
+};
+
+/// Looks up a target by its pipeline spelling.
+std::optional<TargetInfo> lookupTarget(StringRef name);
+/// The spellings `lookupTarget` accepts, comma separated.
+StringRef knownTargets();
+
+/// Attribute on a kernel declaration that carries what to generate.
+constexpr StringLiteral kKernelAttrName = "shift.kernel";
+/// Marks generated accumulation kernels; shift-annotate-target turns it into
+/// LLVM's noinline so their code stays inspectable in the object.
+constexpr StringLiteral kNoInlineAttrName = "shift.no_inline";
+
+/// Tensor-level patterns: replace shift.conv2d (NCHW) and shift.matmul with
+/// constant codes by a call to an outlined kernel declaration on buffers.
+void populateShiftOutlineKernelsPatterns(RewritePatternSet &patterns,
+                                         const TargetInfo &target,
+                                         StringRef mode, StringRef strategy);
+
+/// Lowers shift.shift_accumulate to arith ops (integer add on the exponent
+/// field for exponent_add, an exact power-of-two multiply for ieee).
+void populateShiftAccumulateToArithPatterns(RewritePatternSet &patterns);
+
+/// Defines the body of one outlined kernel declaration.
+LogicalResult generateKernel(func::FuncOp declaration);
+
+} // namespace shift
+} // namespace mlir
+
+#endif // DENSESHIFT_CONVERSION_SHIFTTOVECTOR_SHIFTTOVECTOR_H

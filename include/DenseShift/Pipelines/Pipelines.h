@@ -1,0 +1,55 @@
+//===- Pipelines.h - Registered DenseShift pipelines ------------*- C++ -*-===//
+
+#ifndef DENSESHIFT_PIPELINES_PIPELINES_H
+#define DENSESHIFT_PIPELINES_PIPELINES_H
+
+#include "mlir/Pass/PassOptions.h"
+
+namespace mlir {
+class OpPassManager;
+
+namespace shift {
+
+struct DenseShiftPipelineOptions
+    : public PassPipelineOptions<DenseShiftPipelineOptions> {
+  PassOptions::Option<std::string> target{
+      *this, "target",
+      llvm::cl::desc("x86-64-avx2, x86-64-avx512 or aarch64-neon"),
+      llvm::cl::init("x86-64-avx2")};
+  PassOptions::Option<std::string> mode{
+      *this, "mode",
+      llvm::cl::desc("default (IEEE-exact) or fast (finite, normal-range "
+                     "activations assumed)"),
+      llvm::cl::init("default")};
+  PassOptions::Option<std::string> strategy{
+      *this, "strategy",
+      llvm::cl::desc("shift (exponent-add MACs) or decode-fma"),
+      llvm::cl::init("shift")};
+  PassOptions::Option<std::string> weights{
+      *this, "weights",
+      llvm::cl::desc("exact (lossless alpha*s*2^e weights only) or quantize"),
+      llvm::cl::init("exact")};
+  PassOptions::Option<unsigned> bits{
+      *this, "bits",
+      llvm::cl::desc("largest (exact) or target (quantize) code width"),
+      llvm::cl::init(4)};
+  PassOptions::Option<bool> zeroFree{
+      *this, "zero-free",
+      llvm::cl::desc("quantize to the zero-free format (quantize mode)"),
+      llvm::cl::init(true)};
+};
+
+/// linalg on tensors → shift → vector kernels → LLVM dialect, with the
+/// entry points in the bare-pointer calling convention.
+LogicalResult buildDenseShiftPipeline(OpPassManager &pm,
+                                      const DenseShiftPipelineOptions &options);
+
+/// The reference pipeline: shift → linalg (f32) → loops → LLVM dialect.
+void buildDenseShiftReferencePipeline(OpPassManager &pm);
+
+void registerDenseShiftPipelines();
+
+} // namespace shift
+} // namespace mlir
+
+#endif // DENSESHIFT_PIPELINES_PIPELINES_H

@@ -1,0 +1,322 @@
+//===- ConvKernel.cpp - Register-blocked shift convolution kernels --------===//
+//
+// shift.conv2d (NCHW/FCHW) with f32 activations, as three functions:
+//
+//   driver  copies the input once into a zero-padded buffer split into
+//           `stride_w` phase planes (so every strided row is contiguous),
+//           scanning it for the exponent-add precondition; decodes the packed
+//           codes into per-block tables; calls one accumulation kernel; then
+//           scales each output by alpha.
+//   _xadd   accumulation with shift.shift_accumulate (exponent_add): no
+//           multiply, only integer and float adds.
+//   _fma    the IEEE-exact fallback and the decode-fma strategy: f32 weights
+//           s * 2^e, vector FMA (exact, as the products are powers of two).
+//
+// Register block: `rows` output channels x `cols` vectors of `lanes` output
+// pixels along the width.
+//
+//===----------------------------------------------------------------------===//
+
+#include "KernelBuilder.h"
+
+#include "mlir/Dialect/SCF/IR/SCF.h"
+
+using namespace mlir;
+using namespace mlir::shift;
+using namespace mlir::shift::kernel;
+
+namespace {
+
+/// Shapes and blocking of one convolution, all static.
+struct ConvGeometry {
+  int64_t n, c, h, w;      // input
+  int64_t f, cg, kh, kw;   // codes F x C/G x KH x KW
+  int64_t g, fg;           // groups, output channels per group
+  int64_t sh, sw, dh, dw;  // strides, dilations
+  int64_t pt, pl, pb, pr;  // padding
+  int64_t oh, ow;          // output
+  int64_t lanes, rows, cols;
+  int64_t fgPad, blocks;   // fg rounded up to rows; blocks per group
+  int64_t owBlocks, owPad; // width blocks of cols * lanes pixels
+  int64_t hp, wq;          // padded height, width of one phase plane
+
+  static ConvGeometry make(const KernelSpec &spec);
+};
+
+ConvGeometry ConvGeometry::make(const KernelSpec &spec) {
+  auto dict = spec.func->getAttrOfType<DictionaryAttr>(kKernelAttrName);
+  auto strides = dict.getAs<DenseI64ArrayAttr>("strides").asArrayRef();
+  auto dilations = dict.getAs<DenseI64ArrayAttr>("dilations").asArrayRef();
+  auto padding = dict.getAs<DenseI64ArrayAttr>("padding").asArrayRef();
+  auto in = cast<MemRefType>(spec.func.getArgumentTypes()[0]).getShape();
+  auto out = cast<MemRefType>(spec.func.getArgumentTypes()[1]).getShape();
+  auto codes = spec.codes.getType().getShape();
+  ConvGeometry geo;
+  geo.n = in[0], geo.c = in[1], geo.h = in[2], geo.w = in[3];
+  geo.f = codes[0], geo.cg = codes[1], geo.kh = codes[2], geo.kw = codes[3];
+  geo.g = dict.getAs<IntegerAttr>("groups").getInt();
+  geo.fg = geo.f / geo.g;
+  geo.sh = strides[0], geo.sw = strides[1];
+  geo.dh = dilations[0], geo.dw = dilations[1];
+  geo.pt = padding[0], geo.pl = padding[1], geo.pb = padding[2],
+  geo.pr = padding[3];
+  geo.oh = out[2], geo.ow = out[3];
+  geo.lanes = spec.lanes;
+  geo.rows = std::min<int64_t>(spec.rows, geo.fg);
+  geo.cols = std::min<int64_t>(spec.cols, int64_t(llvm::divideCeil(geo.ow, geo.lanes)));
+  geo.fgPad = llvm::alignTo(geo.fg, geo.rows);
+  geo.blocks = geo.fgPad / geo.rows;
+  geo.owBlocks = llvm::divideCeil(geo.ow, geo.cols * geo.lanes);
+  geo.owPad = geo.owBlocks * geo.cols * geo.lanes;
+  geo.hp = geo.h + geo.pt + geo.pb;
+  int64_t wp = geo.w + geo.pl + geo.pr;
+  geo.wq = std::max(geo.owPad + (geo.kw - 1) * geo.dw / geo.sw,
+                    int64_t(llvm::divideCeil(wp, geo.sw)));
+  return geo;
+}
+
+/// Packed codes in FCHW order: two 4-bit raw codes per byte, or one per byte
+/// for 5..8-bit encodings.
+DenseElementsAttr packCodes(OpBuilder &b, const KernelSpec &spec) {
+  std::vector<uint8_t> raw;
+  for (APInt code : spec.codes.getValues<APInt>())
+    raw.push_back(rawCode(spec, code.getSExtValue()));
+  std::vector<int8_t> packed;
+  if (isNibblePacked(spec)) {
+    packed.assign((raw.size() + 1) / 2, 0);
+    for (size_t i = 0; i < raw.size(); ++i)
+      packed[i / 2] |= int8_t(raw[i] << (i % 2 ? 4 : 0));
+  } else {
+    packed.assign(raw.begin(), raw.end());
+  }
+  auto type = RankedTensorType::get({int64_t(packed.size())}, b.getI8Type());
+  return DenseElementsAttr::get(type, ArrayRef(packed));
+}
+
+/// Builds the accumulation kernel: (Xp, table, Yp) -> ().
+void buildAccumulation(OpBuilder &b, func::FuncOp func, const ConvGeometry &geo,
+                       bool exponentAdd) {
+  Block *entry = &func.getBody().front();
+  b.setInsertionPointToStart(entry);
+  Location loc = func.getLoc();
+  KB k{b, loc};
+  Value xp = entry->getArgument(0), table = entry->getArgument(1),
+        yp = entry->getArgument(2);
+  auto vecType = VectorType::get({geo.lanes}, b.getF32Type());
+  Type tableElement = cast<MemRefType>(table.getType()).getElementType();
+  auto tableVecType = VectorType::get({geo.lanes}, tableElement);
+  int64_t blockWidth = geo.cols * geo.lanes;
+
+  SmallVector<Value> lbs(5, k.idx(0)), steps(5, k.idx(1));
+  SmallVector<Value> ubs = {k.idx(geo.n), k.idx(geo.g), k.idx(geo.blocks),
+                            k.idx(geo.oh), k.idx(geo.owBlocks)};
+  scf::buildLoopNest(
+      b, loc, lbs, ubs, steps,
+      [&](OpBuilder &b, Location loc, ValueRange ivs) {
+        KB k{b, loc};
+        Value n = ivs[0], g = ivs[1], block = ivs[2], oh = ivs[3];
+        Value col0 = k.mul(ivs[4], blockWidth);
+        Value zero = k.splat(vecType, b.getF32FloatAttr(0));
+        SmallVector<Value> init(geo.rows * geo.cols, zero);
+        auto channelLoop = scf::ForOp::create(
+            b, loc, k.idx(0), k.idx(geo.cg), k.idx(1), init,
+            [&](OpBuilder &b, Location loc, Value icg, ValueRange accs) {
+              KB k{b, loc};
+              SmallVector<Value> acc(accs.begin(), accs.end());
+              Value channel = k.add(k.mul(g, geo.cg), icg);
+              for (int64_t kh = 0; kh < geo.kh; ++kh) {
+                Value row = k.addc(k.mul(oh, geo.sh), kh * geo.dh);
+                for (int64_t kw = 0; kw < geo.kw; ++kw) {
+                  int64_t phase = (kw * geo.dw) % geo.sw;
+                  int64_t shift = (kw * geo.dw) / geo.sw;
+                  SmallVector<Value> x;
+                  for (int64_t j = 0; j < geo.cols; ++j)
+                    x.push_back(vector::LoadOp::create(
+                        b, loc, vecType, xp,
+                        ValueRange{n, channel, k.idx(phase), row,
+                                   k.addc(col0, j * geo.lanes + shift)}));
+                  for (int64_t r = 0; r < geo.rows; ++r) {
+                    Value weight = memref::LoadOp::create(
+                        b, loc, table,
+                        ValueRange{g, block, icg, k.idx(kh), k.idx(kw),
+                                   k.idx(r)});
+                    Value weights = vector::BroadcastOp::create(
+                        b, loc, tableVecType, weight);
+                    for (int64_t j = 0; j < geo.cols; ++j) {
+                      Value &a = acc[r * geo.cols + j];
+                      a = accumulate(k, exponentAdd, a, x[j], weights);
+                    }
+                  }
+                }
+              }
+              scf::YieldOp::create(b, loc, acc);
+            });
+        for (int64_t r = 0; r < geo.rows; ++r) {
+          Value outChannel =
+              k.addc(k.add(k.mul(g, geo.fgPad), k.mul(block, geo.rows)), r);
+          for (int64_t j = 0; j < geo.cols; ++j)
+            vector::StoreOp::create(
+                b, loc, channelLoop.getResult(r * geo.cols + j), yp,
+                ValueRange{n, outChannel, oh, k.addc(col0, j * geo.lanes)});
+        }
+      });
+  b.setInsertionPointToEnd(entry);
+  func::ReturnOp::create(b, loc);
+}
+
+} // namespace
+
+LogicalResult kernel::generateConv2D(const KernelSpec &spec) {
+  func::FuncOp driver = spec.func;
+  ConvGeometry geo = ConvGeometry::make(spec);
+  if (geo.f % geo.g != 0 || geo.c != geo.cg * geo.g)
+    return driver.emitError("inconsistent convolution kernel description");
+  OpBuilder b(driver.getContext());
+  Location loc = driver.getLoc();
+  Type f32 = b.getF32Type(), i32 = b.getI32Type();
+
+  auto xpType = MemRefType::get({geo.n, geo.c, geo.sw, geo.hp, geo.wq}, f32);
+  auto ypType =
+      MemRefType::get({geo.n, geo.g * geo.fgPad, geo.oh, geo.owPad}, f32);
+  SmallVector<int64_t> tableShape = {geo.g,  geo.blocks, geo.cg,
+                                     geo.kh, geo.kw,     geo.rows};
+  auto wordTableType = MemRefType::get(tableShape, i32);
+  auto weightTableType = MemRefType::get(tableShape, f32);
+
+  bool withXadd = spec.hasExponentAddKernel();
+  std::string name = driver.getSymName().str();
+  func::FuncOp xaddFunc, fmaFunc;
+  if (withXadd) {
+    xaddFunc = createKernelFunc(b, driver, name + "_xadd",
+                                {xpType, wordTableType, ypType});
+    buildAccumulation(b, xaddFunc, geo, /*exponentAdd=*/true);
+  }
+  bool needFma = !withXadd || !spec.fastMode;
+  if (needFma) {
+    fmaFunc = createKernelFunc(b, driver, name + "_fma",
+                               {xpType, weightTableType, ypType});
+    buildAccumulation(b, fmaFunc, geo, /*exponentAdd=*/false);
+  }
+
+  // Driver body.
+  Block *entry = driver.addEntryBlock();
+  b.setInsertionPointToStart(entry);
+  KB k{b, loc};
+  Value input = entry->getArgument(0), output = entry->getArgument(1);
+
+  // 1. Copy into the padded phase planes, scanning for the precondition.
+  Value xp = k.zeroBuffer(xpType);
+  Value trueValue = arith::ConstantOp::create(b, loc, b.getBoolAttr(true));
+  SmallVector<Value> zeros(4, k.idx(0)), ones(4, k.idx(1));
+  auto scan = scf::buildLoopNest(
+      b, loc, zeros,
+      {k.idx(geo.n), k.idx(geo.c), k.idx(geo.h), k.idx(geo.w)}, ones,
+      ValueRange{trueValue},
+      [&](OpBuilder &b, Location loc, ValueRange ivs, ValueRange iter) {
+        KB k{b, loc};
+        Value value = memref::LoadOp::create(b, loc, input, ivs);
+        Value wp = k.addc(ivs[3], geo.pl);
+        Value phase = geo.sw == 1 ? k.idx(0) : k.rem(wp, geo.sw);
+        memref::StoreOp::create(b, loc, value, xp,
+                                ValueRange{ivs[0], ivs[1], phase,
+                                           k.addc(ivs[2], geo.pt),
+                                           k.div(wp, geo.sw)});
+        if (!withXadd || spec.fastMode)
+          return scf::ValueVector{iter[0]};
+        return scf::ValueVector{
+            scanActivation(k, value, iter[0], spec.maxOffset())};
+      });
+  Value safe = scan.results.front();
+
+  // 2. Decode the packed codes into the tables the kernels read.
+  Value packed = k.constantGlobal(name + "_codes", packCodes(b, spec));
+  Value wordTable = withXadd ? k.zeroBuffer(wordTableType) : Value();
+  Value weightTable = needFma ? k.zeroBuffer(weightTableType) : Value();
+  SmallVector<Value> decodeUbs = {k.idx(geo.f), k.idx(geo.cg), k.idx(geo.kh),
+                                  k.idx(geo.kw)};
+  scf::buildLoopNest(
+      b, loc, zeros, decodeUbs, ones,
+      [&](OpBuilder &b, Location loc, ValueRange ivs) {
+        KB k{b, loc};
+        Value flat = k.add(
+            k.mul(k.add(k.mul(k.add(k.mul(ivs[0], geo.cg), ivs[1]), geo.kh),
+                        ivs[2]),
+                  geo.kw),
+            ivs[3]);
+        Value raw;
+        if (isNibblePacked(spec)) {
+          Value byte =
+              memref::LoadOp::create(b, loc, packed, ValueRange{k.div(flat, 2)});
+          Value wide = arith::ExtUIOp::create(b, loc, i32, byte);
+          Value odd = arith::IndexCastOp::create(b, loc, i32, k.rem(flat, 2));
+          Value amount = arith::MulIOp::create(b, loc, odd, k.i32(4));
+          raw = arith::AndIOp::create(
+              b, loc, arith::ShRUIOp::create(b, loc, wide, amount), k.i32(15));
+        } else {
+          Value byte = memref::LoadOp::create(b, loc, packed, ValueRange{flat});
+          raw = arith::ExtUIOp::create(b, loc, i32, byte);
+        }
+        Value group = k.div(ivs[0], geo.fg);
+        Value inGroup = k.rem(ivs[0], geo.fg);
+        SmallVector<Value> index = {group, k.div(inGroup, geo.rows), ivs[1],
+                                    ivs[2], ivs[3], k.rem(inGroup, geo.rows)};
+        if (wordTable)
+          memref::StoreOp::create(b, loc, decodeWord(k, spec, raw), wordTable,
+                                  index);
+        if (weightTable)
+          memref::StoreOp::create(b, loc, decodeWeight(k, spec, raw),
+                                  weightTable, index);
+      });
+
+  // 3. Accumulate with the exponent-add kernel when the scan allows it.
+  Value yp = memref::AllocOp::create(b, loc, ypType, b.getI64IntegerAttr(64));
+  auto callXadd = [&](OpBuilder &b, Location loc) {
+    func::CallOp::create(b, loc, xaddFunc, ValueRange{xp, wordTable, yp});
+  };
+  auto callFma = [&](OpBuilder &b, Location loc) {
+    func::CallOp::create(b, loc, fmaFunc, ValueRange{xp, weightTable, yp});
+  };
+  if (withXadd && spec.fastMode) {
+    callXadd(b, loc);
+  } else if (!withXadd) {
+    callFma(b, loc);
+  } else {
+    scf::IfOp::create(
+        b, loc, safe,
+        [&](OpBuilder &b, Location loc) {
+          callXadd(b, loc);
+          scf::YieldOp::create(b, loc);
+        },
+        [&](OpBuilder &b, Location loc) {
+          callFma(b, loc);
+          scf::YieldOp::create(b, loc);
+        });
+  }
+
+  // 4. Scale each output channel by alpha * 2^emin.
+  auto alphaType = RankedTensorType::get({geo.f}, f32);
+  Value alpha = k.constantGlobal(
+      name + "_alpha", DenseElementsAttr::get(alphaType, ArrayRef(spec.alpha)));
+  scf::buildLoopNest(
+      b, loc, zeros,
+      {k.idx(geo.n), k.idx(geo.f), k.idx(geo.oh), k.idx(geo.ow)}, ones,
+      [&](OpBuilder &b, Location loc, ValueRange ivs) {
+        KB k{b, loc};
+        Value group = k.div(ivs[1], geo.fg);
+        Value channel =
+            k.add(k.mul(group, geo.fgPad), k.rem(ivs[1], geo.fg));
+        Value acc = memref::LoadOp::create(
+            b, loc, yp, ValueRange{ivs[0], channel, ivs[2], ivs[3]});
+        Value scale = memref::LoadOp::create(b, loc, alpha, ValueRange{ivs[1]});
+        memref::StoreOp::create(b, loc,
+                                arith::MulFOp::create(b, loc, acc, scale),
+                                output, ivs);
+      });
+  b.setInsertionPointToEnd(entry);
+  for (Value buffer : {xp, wordTable, weightTable, yp})
+    if (buffer)
+      memref::DeallocOp::create(b, loc, buffer);
+  func::ReturnOp::create(b, loc);
+  driver->removeAttr(kKernelAttrName);
+  return success();
+}

@@ -1,0 +1,159 @@
+//===- KernelBuilder.cpp - Shared pieces of the kernel generators ---------===//
+
+#include "KernelBuilder.h"
+
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/SymbolTable.h"
+
+using namespace mlir;
+using namespace mlir::shift;
+using namespace mlir::shift::kernel;
+
+FailureOr<KernelSpec> kernel::readSpec(func::FuncOp func) {
+  auto dict = func->getAttrOfType<DictionaryAttr>(kKernelAttrName);
+  if (!dict)
+    return failure();
+  KernelSpec spec;
+  spec.func = func;
+  spec.codes = dict.getAs<DenseIntElementsAttr>("codes");
+  auto alpha = dict.getAs<DenseFPElementsAttr>("alpha");
+  spec.encoding = dict.getAs<EncodingAttr>("encoding");
+  auto mode = dict.getAs<StringAttr>("mode");
+  auto strategy = dict.getAs<StringAttr>("strategy");
+  auto lanes = dict.getAs<IntegerAttr>("lanes");
+  auto rows = dict.getAs<IntegerAttr>("rows");
+  auto cols = dict.getAs<IntegerAttr>("cols");
+  if (!spec.codes || !alpha || !spec.encoding || !mode || !strategy ||
+      !lanes || !rows || !cols)
+    return failure();
+  for (APFloat a : alpha.getValues<APFloat>())
+    spec.alpha.push_back(a.convertToFloat());
+  spec.fastMode = mode.getValue() == "fast";
+  spec.useShift = strategy.getValue() == "shift";
+  spec.lanes = lanes.getInt();
+  spec.rows = rows.getInt();
+  spec.cols = cols.getInt();
+  return spec;
+}
+
+uint8_t kernel::rawCode(const KernelSpec &spec, int64_t code) {
+  unsigned bits = spec.encoding.getBits();
+  int64_t magnitude = code < 0 ? -code : code;
+  if (spec.encoding.getZeroFree())
+    magnitude -= 1;
+  return uint8_t(((code < 0 ? 1u : 0u) << (bits - 1)) | uint64_t(magnitude));
+}
+
+Value KB::zeroBuffer(MemRefType type) {
+  Value buffer = memref::AllocOp::create(b, loc, type, b.getI64IntegerAttr(64));
+  Attribute zero = b.getZeroAttr(type.getElementType());
+  Value zeroValue =
+      arith::ConstantOp::create(b, loc, cast<TypedAttr>(zero));
+  linalg::FillOp::create(b, loc, ValueRange{zeroValue}, ValueRange{buffer});
+  return buffer;
+}
+
+Value KB::constantGlobal(StringRef name, DenseElementsAttr data) {
+  auto type = MemRefType::get(data.getType().getShape(),
+                              data.getType().getElementType());
+  Operation *anchor = b.getInsertionBlock()->getParentOp();
+  auto module = anchor->getParentOfType<ModuleOp>();
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(module.getBody());
+    memref::GlobalOp::create(b, loc, b.getStringAttr(name),
+                             b.getStringAttr("private"), TypeAttr::get(type),
+                             data, b.getUnitAttr(), b.getI64IntegerAttr(64));
+  }
+  return memref::GetGlobalOp::create(b, loc, type, name);
+}
+
+Value kernel::scanActivation(KB &k, Value value, Value safe,
+                             int64_t maxOffset) {
+  OpBuilder &b = k.b;
+  Location loc = k.loc;
+  Value bits = arith::BitcastOp::create(b, loc, b.getI32Type(), value);
+  Value magnitude = arith::AndIOp::create(b, loc, bits, k.i32(0x7FFFFFFF));
+  Value isZero = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                       magnitude, k.i32(0));
+  // Normal with room: 1 <= biased exponent <= 254 - maxOffset.
+  Value lowest = k.i32(0x00800000);
+  Value highest = k.i32(((254 - maxOffset) << 23) | 0x7FFFFF);
+  Value aboveLow = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge,
+                                         magnitude, lowest);
+  Value belowHigh = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle,
+                                          magnitude, highest);
+  Value ok = arith::OrIOp::create(
+      b, loc, isZero, arith::AndIOp::create(b, loc, aboveLow, belowHigh));
+  return arith::AndIOp::create(b, loc, safe, ok);
+}
+
+/// Splats a scalar i32 constant to the shape of `like`.
+static Value constLike(KB &k, Value like, int64_t v) {
+  if (auto type = dyn_cast<VectorType>(like.getType()))
+    return k.splat(type, k.b.getI32IntegerAttr(int32_t(v)));
+  return k.i32(v);
+}
+
+Value kernel::decodeWord(KB &k, const KernelSpec &spec, Value raw) {
+  OpBuilder &b = k.b;
+  Location loc = k.loc;
+  unsigned bits = spec.encoding.getBits();
+  Value magnitude = arith::AndIOp::create(
+      b, loc, raw, constLike(k, raw, (1 << (bits - 1)) - 1));
+  Value sign = arith::ShRUIOp::create(b, loc, raw, constLike(k, raw, bits - 1));
+  return arith::OrIOp::create(
+      b, loc, arith::ShLIOp::create(b, loc, magnitude, constLike(k, raw, 23)),
+      arith::ShLIOp::create(b, loc, sign, constLike(k, raw, 31)));
+}
+
+Value kernel::decodeWeight(KB &k, const KernelSpec &spec, Value raw) {
+  OpBuilder &b = k.b;
+  Location loc = k.loc;
+  Value word = decodeWord(k, spec, raw);
+  Type f32Type = b.getF32Type();
+  if (auto type = dyn_cast<VectorType>(raw.getType()))
+    f32Type = VectorType::get(type.getShape(), b.getF32Type());
+  // word + bits(1.0) is the bit pattern of s * 2^m.
+  if (spec.encoding.getZeroFree())
+    return arith::BitcastOp::create(
+        b, loc, f32Type,
+        arith::AddIOp::create(b, loc, word, constLike(k, raw, 0x3F800000)));
+  // With-zero: magnitude m means 2^(m-1); m = 0 is the weight 0.
+  Value power = arith::BitcastOp::create(
+      b, loc, f32Type,
+      arith::AddIOp::create(b, loc, word,
+                            constLike(k, raw, 0x3F800000 - (1 << 23))));
+  unsigned bits = spec.encoding.getBits();
+  Value magnitude = arith::AndIOp::create(
+      b, loc, raw, constLike(k, raw, (1 << (bits - 1)) - 1));
+  Value isZero = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                       magnitude, constLike(k, raw, 0));
+  Value zero = isa<VectorType>(f32Type)
+                   ? k.splat(cast<VectorType>(f32Type), b.getF32FloatAttr(0))
+                   : k.f32(0);
+  return arith::SelectOp::create(b, loc, isZero, zero, power);
+}
+
+Value kernel::accumulate(KB &k, bool exponentAdd, Value acc, Value x,
+                         Value weight) {
+  if (exponentAdd)
+    return ShiftAccumulateOp::create(
+        k.b, k.loc, acc, x, weight,
+        AccumulateModeAttr::get(k.b.getContext(),
+                                AccumulateMode::exponent_add));
+  return vector::FMAOp::create(k.b, k.loc, x, weight, acc);
+}
+
+func::FuncOp kernel::createKernelFunc(OpBuilder &b, func::FuncOp next,
+                                      StringRef name, TypeRange argTypes) {
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(next);
+  auto func = func::FuncOp::create(b, next.getLoc(), name,
+                                   b.getFunctionType(argTypes, {}));
+  func.setPrivate();
+  func->setAttr(kNoInlineAttrName, b.getUnitAttr());
+  func.addEntryBlock();
+  return func;
+}

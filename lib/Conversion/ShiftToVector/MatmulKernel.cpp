@@ -1,0 +1,236 @@
+//===- MatmulKernel.cpp - Shift fully connected kernels -------------------===//
+//
+// shift.matmul (y[m, n] = sum_k x[m, k] * alpha[n] * w[n, k]) as a driver and
+// accumulation kernels like the convolution's, but with the packed codes
+// decoded in the inner loop: fully connected layers are memory bound, so the
+// 8x smaller weights are the win and the decode rides along for free.
+//
+// Packed layout: rows padded to `rows`, K padded to 2 * lanes. For 4-bit
+// storage, chunk t of row n is `lanes` bytes; byte j holds code t*2L + j in
+// its low nibble and code t*2L + L + j in its high nibble, so one vector load
+// and two mask/shift ops yield two vectors of codes with no shuffles.
+//
+//===----------------------------------------------------------------------===//
+
+#include "KernelBuilder.h"
+
+#include "mlir/Dialect/SCF/IR/SCF.h"
+
+using namespace mlir;
+using namespace mlir::shift;
+using namespace mlir::shift::kernel;
+
+namespace {
+
+struct MatmulGeometry {
+  int64_t m, k, n;
+  int64_t lanes, rows;
+  int64_t kPad, nPad, chunks, rowBytes;
+};
+
+MatmulGeometry makeGeometry(const KernelSpec &spec) {
+  auto in = cast<MemRefType>(spec.func.getArgumentTypes()[0]).getShape();
+  auto codes = spec.codes.getType().getShape();
+  MatmulGeometry geo;
+  geo.m = in[0], geo.k = in[1], geo.n = codes[0];
+  geo.lanes = spec.lanes;
+  geo.rows = std::min<int64_t>(spec.rows, geo.n);
+  geo.kPad = llvm::alignTo(geo.k, 2 * geo.lanes);
+  geo.nPad = llvm::alignTo(geo.n, geo.rows);
+  geo.chunks = geo.kPad / (2 * geo.lanes);
+  geo.rowBytes = isNibblePacked(spec) ? geo.kPad / 2 : geo.kPad;
+  return geo;
+}
+
+DenseElementsAttr packCodes(OpBuilder &b, const KernelSpec &spec,
+                            const MatmulGeometry &geo) {
+  std::vector<int64_t> codes;
+  for (APInt code : spec.codes.getValues<APInt>())
+    codes.push_back(code.getSExtValue());
+  std::vector<int8_t> packed(geo.nPad * geo.rowBytes, 0);
+  bool nibbles = isNibblePacked(spec);
+  for (int64_t row = 0; row < geo.n; ++row)
+    for (int64_t col = 0; col < geo.k; ++col) {
+      uint8_t raw = rawCode(spec, codes[row * geo.k + col]);
+      int64_t chunk = col / (2 * geo.lanes), within = col % (2 * geo.lanes);
+      if (nibbles) {
+        int64_t byte = chunk * geo.lanes + within % geo.lanes;
+        packed[row * geo.rowBytes + byte] |=
+            int8_t(raw << (within >= geo.lanes ? 4 : 0));
+      } else {
+        packed[row * geo.rowBytes + col] = int8_t(raw);
+      }
+    }
+  auto type = RankedTensorType::get({geo.nPad, geo.rowBytes}, b.getI8Type());
+  return DenseElementsAttr::get(type, ArrayRef(packed));
+}
+
+/// Builds the accumulation kernel: (Xp, packed, Yp) -> ().
+void buildAccumulation(OpBuilder &b, func::FuncOp func, const KernelSpec &spec,
+                       const MatmulGeometry &geo, bool exponentAdd) {
+  Block *entry = &func.getBody().front();
+  b.setInsertionPointToStart(entry);
+  Location loc = func.getLoc();
+  KB k{b, loc};
+  Value xp = entry->getArgument(0), packed = entry->getArgument(1),
+        yp = entry->getArgument(2);
+  auto vecType = VectorType::get({geo.lanes}, b.getF32Type());
+  auto byteVecType = VectorType::get({geo.lanes}, b.getI8Type());
+  auto wordVecType = VectorType::get({geo.lanes}, b.getI32Type());
+  bool nibbles = isNibblePacked(spec);
+
+  scf::buildLoopNest(
+      b, loc, {k.idx(0), k.idx(0)}, {k.idx(geo.m), k.idx(geo.nPad / geo.rows)},
+      {k.idx(1), k.idx(1)}, [&](OpBuilder &b, Location loc, ValueRange ivs) {
+        KB k{b, loc};
+        Value m = ivs[0], row0 = k.mul(ivs[1], geo.rows);
+        SmallVector<Value> init(geo.rows,
+                                k.splat(vecType, b.getF32FloatAttr(0)));
+        auto chunkLoop = scf::ForOp::create(
+            b, loc, k.idx(0), k.idx(geo.chunks), k.idx(1), init,
+            [&](OpBuilder &b, Location loc, Value chunk, ValueRange accs) {
+              KB k{b, loc};
+              SmallVector<Value> acc(accs.begin(), accs.end());
+              Value col = k.mul(chunk, 2 * geo.lanes);
+              Value xLow = vector::LoadOp::create(b, loc, vecType, xp,
+                                                  ValueRange{m, col});
+              Value xHigh = vector::LoadOp::create(
+                  b, loc, vecType, xp, ValueRange{m, k.addc(col, geo.lanes)});
+              for (int64_t r = 0; r < geo.rows; ++r) {
+                Value row = k.addc(row0, r);
+                Value low, high;
+                if (nibbles) {
+                  Value bytes = vector::LoadOp::create(
+                      b, loc, byteVecType, packed,
+                      ValueRange{row, k.mul(chunk, geo.lanes)});
+                  Value wide =
+                      arith::ExtUIOp::create(b, loc, wordVecType, bytes);
+                  low = arith::AndIOp::create(
+                      b, loc, wide,
+                      k.splat(wordVecType, b.getI32IntegerAttr(15)));
+                  high = arith::ShRUIOp::create(
+                      b, loc, wide,
+                      k.splat(wordVecType, b.getI32IntegerAttr(4)));
+                } else {
+                  low = arith::ExtUIOp::create(
+                      b, loc, wordVecType,
+                      vector::LoadOp::create(b, loc, byteVecType, packed,
+                                             ValueRange{row, col}));
+                  high = arith::ExtUIOp::create(
+                      b, loc, wordVecType,
+                      vector::LoadOp::create(b, loc, byteVecType, packed,
+                                             ValueRange{row, k.addc(col, geo.lanes)}));
+                }
+                auto decode = [&](Value raw) {
+                  return exponentAdd ? decodeWord(k, spec, raw)
+                                     : decodeWeight(k, spec, raw);
+                };
+                acc[r] = accumulate(k, exponentAdd, acc[r], xLow, decode(low));
+                acc[r] =
+                    accumulate(k, exponentAdd, acc[r], xHigh, decode(high));
+              }
+              scf::YieldOp::create(b, loc, acc);
+            });
+        for (int64_t r = 0; r < geo.rows; ++r) {
+          Value sum = vector::ReductionOp::create(
+              b, loc, vector::CombiningKind::ADD, chunkLoop.getResult(r));
+          memref::StoreOp::create(b, loc, sum, yp,
+                                  ValueRange{m, k.addc(row0, r)});
+        }
+      });
+  b.setInsertionPointToEnd(entry);
+  func::ReturnOp::create(b, loc);
+}
+
+} // namespace
+
+LogicalResult kernel::generateMatmul(const KernelSpec &spec) {
+  func::FuncOp driver = spec.func;
+  MatmulGeometry geo = makeGeometry(spec);
+  OpBuilder b(driver.getContext());
+  Location loc = driver.getLoc();
+  Type f32 = b.getF32Type();
+  auto xpType = MemRefType::get({geo.m, geo.kPad}, f32);
+  auto ypType = MemRefType::get({geo.m, geo.nPad}, f32);
+  auto packedType = MemRefType::get({geo.nPad, geo.rowBytes}, b.getI8Type());
+
+  bool withXadd = spec.hasExponentAddKernel();
+  bool needFma = !withXadd || !spec.fastMode;
+  std::string name = driver.getSymName().str();
+  func::FuncOp xaddFunc, fmaFunc;
+  if (withXadd) {
+    xaddFunc = createKernelFunc(b, driver, name + "_xadd",
+                                {xpType, packedType, ypType});
+    buildAccumulation(b, xaddFunc, spec, geo, /*exponentAdd=*/true);
+  }
+  if (needFma) {
+    fmaFunc = createKernelFunc(b, driver, name + "_fma",
+                               {xpType, packedType, ypType});
+    buildAccumulation(b, fmaFunc, spec, geo, /*exponentAdd=*/false);
+  }
+
+  Block *entry = driver.addEntryBlock();
+  b.setInsertionPointToStart(entry);
+  KB k{b, loc};
+  Value input = entry->getArgument(0), output = entry->getArgument(1);
+
+  // 1. Copy into the K-padded buffer, scanning for the precondition.
+  Value xp = k.zeroBuffer(xpType);
+  Value trueValue = arith::ConstantOp::create(b, loc, b.getBoolAttr(true));
+  auto scan = scf::buildLoopNest(
+      b, loc, {k.idx(0), k.idx(0)}, {k.idx(geo.m), k.idx(geo.k)},
+      {k.idx(1), k.idx(1)}, ValueRange{trueValue},
+      [&](OpBuilder &b, Location loc, ValueRange ivs, ValueRange iter) {
+        KB k{b, loc};
+        Value value = memref::LoadOp::create(b, loc, input, ivs);
+        memref::StoreOp::create(b, loc, value, xp, ivs);
+        if (!withXadd || spec.fastMode)
+          return scf::ValueVector{iter[0]};
+        return scf::ValueVector{
+            scanActivation(k, value, iter[0], spec.maxOffset())};
+      });
+  Value safe = scan.results.front();
+
+  // 2. Accumulate.
+  Value packed = k.constantGlobal(name + "_codes", packCodes(b, spec, geo));
+  Value yp = memref::AllocOp::create(b, loc, ypType, b.getI64IntegerAttr(64));
+  auto call = [&](OpBuilder &b, Location loc, func::FuncOp callee) {
+    func::CallOp::create(b, loc, callee, ValueRange{xp, packed, yp});
+  };
+  if (withXadd && spec.fastMode) {
+    call(b, loc, xaddFunc);
+  } else if (!withXadd) {
+    call(b, loc, fmaFunc);
+  } else {
+    scf::IfOp::create(
+        b, loc, safe,
+        [&](OpBuilder &b, Location loc) {
+          call(b, loc, xaddFunc);
+          scf::YieldOp::create(b, loc);
+        },
+        [&](OpBuilder &b, Location loc) {
+          call(b, loc, fmaFunc);
+          scf::YieldOp::create(b, loc);
+        });
+  }
+
+  // 3. Scale by alpha * 2^emin.
+  auto alphaType = RankedTensorType::get({geo.n}, f32);
+  Value alpha = k.constantGlobal(
+      name + "_alpha", DenseElementsAttr::get(alphaType, ArrayRef(spec.alpha)));
+  scf::buildLoopNest(
+      b, loc, {k.idx(0), k.idx(0)}, {k.idx(geo.m), k.idx(geo.n)},
+      {k.idx(1), k.idx(1)}, [&](OpBuilder &b, Location loc, ValueRange ivs) {
+        Value acc = memref::LoadOp::create(b, loc, yp, ivs);
+        Value scale = memref::LoadOp::create(b, loc, alpha, ValueRange{ivs[1]});
+        memref::StoreOp::create(b, loc,
+                                arith::MulFOp::create(b, loc, acc, scale),
+                                output, ivs);
+      });
+  b.setInsertionPointToEnd(entry);
+  memref::DeallocOp::create(b, loc, xp);
+  memref::DeallocOp::create(b, loc, yp);
+  func::ReturnOp::create(b, loc);
+  driver->removeAttr(kKernelAttrName);
+  return success();
+}

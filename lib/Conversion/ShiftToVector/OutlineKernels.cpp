@@ -1,0 +1,191 @@
+//===- OutlineKernels.cpp - shift ops to calls of kernels on buffers ------===//
+//
+// At the tensor level, replaces each shift.conv2d (NCHW) and shift.matmul that
+// has constant codes by a call to a kernel declaration on buffers. The body is
+// generated after bufferization by convert-shift-to-vector, so its scratch
+// allocations never meet the bufferization and deallocation passes.
+//
+//===----------------------------------------------------------------------===//
+
+#include "DenseShift/Conversion/ShiftToVector/ShiftToVector.h"
+#include "DenseShift/Dialect/Shift/IR/ShiftOps.h"
+
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/Matchers.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/IR/SymbolTable.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+#include <cmath>
+
+namespace mlir {
+#define GEN_PASS_DEF_SHIFTOUTLINEKERNELS
+#include "DenseShift/Conversion/Passes.h.inc"
+} // namespace mlir
+
+using namespace mlir;
+using namespace mlir::shift;
+
+namespace {
+
+/// The kernel description shared by the conv and matmul patterns.
+struct KernelRequest {
+  TargetInfo target;
+  std::string mode, strategy;
+};
+
+/// Returns the kernel attributes common to every op, or failure if the codes
+/// or alpha are not constants or alpha * 2^emin is not an exact f32.
+FailureOr<SmallVector<NamedAttribute>>
+commonKernelAttrs(Builder &b, Value codes, Value alpha, EncodingAttr encoding,
+                  const KernelRequest &request) {
+  DenseIntElementsAttr codesAttr;
+  DenseFPElementsAttr alphaAttr;
+  if (!matchPattern(codes, m_Constant(&codesAttr)) ||
+      !matchPattern(alpha, m_Constant(&alphaAttr)))
+    return failure();
+  // The kernels accumulate s * 2^(e - emin) and fold 2^emin into alpha.
+  SmallVector<float> scaled;
+  for (APFloat a : alphaAttr.getValues<APFloat>()) {
+    double value = std::ldexp(double(a.convertToFloat()), encoding.getEmin());
+    if (!std::isfinite(value) || double(float(value)) != value)
+      return failure();
+    scaled.push_back(float(value));
+  }
+  auto scaledType =
+      RankedTensorType::get({int64_t(scaled.size())}, b.getF32Type());
+  return SmallVector<NamedAttribute>{
+      b.getNamedAttr("codes", codesAttr),
+      b.getNamedAttr("alpha", DenseFPElementsAttr::get(scaledType,
+                                                       ArrayRef(scaled))),
+      b.getNamedAttr("encoding", encoding),
+      b.getNamedAttr("mode", b.getStringAttr(request.mode)),
+      b.getNamedAttr("strategy", b.getStringAttr(request.strategy)),
+      b.getNamedAttr("lanes", b.getI64IntegerAttr(request.target.lanes)),
+      b.getNamedAttr("rows", b.getI64IntegerAttr(request.target.rows)),
+      b.getNamedAttr("cols", b.getI64IntegerAttr(request.target.cols))};
+}
+
+/// Declares the kernel and replaces `op` by the buffer call.
+void replaceWithKernelCall(PatternRewriter &rewriter, Operation *op,
+                           StringRef baseName, Value input,
+                           ArrayRef<NamedAttribute> attrs) {
+  Location loc = op->getLoc();
+  auto module = op->getParentOfType<ModuleOp>();
+  auto inputType = cast<RankedTensorType>(input.getType());
+  auto resultType = cast<RankedTensorType>(op->getResult(0).getType());
+  auto inMemref =
+      MemRefType::get(inputType.getShape(), inputType.getElementType());
+  auto outMemref =
+      MemRefType::get(resultType.getShape(), resultType.getElementType());
+
+  // A unique private symbol per outlined op.
+  SymbolTable symbols(module);
+  std::string name;
+  for (unsigned i = 0;; ++i) {
+    name = (baseName + "_" + Twine(i)).str();
+    if (!symbols.lookup(name))
+      break;
+  }
+  {
+    OpBuilder::InsertionGuard guard(rewriter);
+    rewriter.setInsertionPointToEnd(module.getBody());
+    auto decl = func::FuncOp::create(
+        rewriter, loc, name,
+        rewriter.getFunctionType({inMemref, outMemref}, {}));
+    decl.setPrivate();
+    decl->setAttr(kKernelAttrName, rewriter.getDictionaryAttr(attrs));
+  }
+  Value inBuffer = bufferization::ToBufferOp::create(rewriter, loc, inMemref,
+                                                     input, /*readOnly=*/true);
+  Value outBuffer = memref::AllocOp::create(rewriter, loc, outMemref,
+                                            rewriter.getI64IntegerAttr(64));
+  func::CallOp::create(rewriter, loc, name, TypeRange{},
+                       ValueRange{inBuffer, outBuffer});
+  rewriter.replaceOpWithNewOp<bufferization::ToTensorOp>(
+      op, resultType, outBuffer, /*restrict=*/true, /*writable=*/true);
+}
+
+/// shift.conv2d (nchw_fchw, constant codes) → call @__shift_conv2d_N.
+struct OutlineConv2DPattern : OpRewritePattern<Conv2DOp> {
+  OutlineConv2DPattern(MLIRContext *ctx, KernelRequest request)
+      : OpRewritePattern(ctx), request(request) {}
+  KernelRequest request;
+
+  LogicalResult matchAndRewrite(Conv2DOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!op.isNCHW())
+      return rewriter.notifyMatchFailure(op, "only nchw_fchw has a kernel");
+    auto attrs = commonKernelAttrs(rewriter, op.getCodes(), op.getAlpha(),
+                                   op.getEncoding(), request);
+    if (failed(attrs))
+      return rewriter.notifyMatchFailure(op, "codes/alpha not constant");
+    attrs->push_back(rewriter.getNamedAttr("kind", rewriter.getStringAttr("conv2d")));
+    attrs->push_back(rewriter.getNamedAttr("strides", op.getStridesAttr()));
+    attrs->push_back(rewriter.getNamedAttr("dilations", op.getDilationsAttr()));
+    attrs->push_back(rewriter.getNamedAttr("padding", op.getPaddingAttr()));
+    attrs->push_back(rewriter.getNamedAttr("groups", op.getGroupsAttr()));
+    replaceWithKernelCall(rewriter, op, "__shift_conv2d", op.getInput(),
+                          *attrs);
+    return success();
+  }
+};
+
+/// shift.matmul (constant codes) → call @__shift_matmul_N.
+struct OutlineMatmulPattern : OpRewritePattern<MatmulOp> {
+  OutlineMatmulPattern(MLIRContext *ctx, KernelRequest request)
+      : OpRewritePattern(ctx), request(request) {}
+  KernelRequest request;
+
+  LogicalResult matchAndRewrite(MatmulOp op,
+                                PatternRewriter &rewriter) const override {
+    auto attrs = commonKernelAttrs(rewriter, op.getCodes(), op.getAlpha(),
+                                   op.getEncoding(), request);
+    if (failed(attrs))
+      return rewriter.notifyMatchFailure(op, "codes/alpha not constant");
+    attrs->push_back(rewriter.getNamedAttr("kind", rewriter.getStringAttr("matmul")));
+    replaceWithKernelCall(rewriter, op, "__shift_matmul", op.getInput(),
+                          *attrs);
+    return success();
+  }
+};
+
+struct ShiftOutlineKernelsPass
+    : impl::ShiftOutlineKernelsBase<ShiftOutlineKernelsPass> {
+  using ShiftOutlineKernelsBase::ShiftOutlineKernelsBase;
+
+  void runOnOperation() override {
+    std::optional<TargetInfo> targetInfo = lookupTarget(target);
+    if (!targetInfo) {
+      getOperation()->emitError("unknown target '")
+          << target << "' (expected one of " << knownTargets() << ")";
+      return signalPassFailure();
+    }
+    if (mode != "default" && mode != "fast") {
+      getOperation()->emitError("unknown mode '")
+          << mode << "' (expected default or fast)";
+      return signalPassFailure();
+    }
+    if (strategy != "shift" && strategy != "decode-fma") {
+      getOperation()->emitError("unknown strategy '")
+          << strategy << "' (expected shift or decode-fma)";
+      return signalPassFailure();
+    }
+    RewritePatternSet patterns(&getContext());
+    populateShiftOutlineKernelsPatterns(patterns, *targetInfo, mode, strategy);
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      return signalPassFailure();
+  }
+};
+
+} // namespace
+
+void mlir::shift::populateShiftOutlineKernelsPatterns(
+    RewritePatternSet &patterns, const TargetInfo &target, StringRef mode,
+    StringRef strategy) {
+  KernelRequest request{target, mode.str(), strategy.str()};
+  patterns.add<OutlineConv2DPattern, OutlineMatmulPattern>(
+      patterns.getContext(), request);
+}

@@ -1,0 +1,156 @@
+//===- ShiftToVector.cpp - Kernel generation pass and MAC lowering --------===//
+
+#include "DenseShift/Conversion/ShiftToVector/ShiftToVector.h"
+#include "KernelBuilder.h"
+
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace mlir {
+#define GEN_PASS_DEF_CONVERTSHIFTTOVECTOR
+#define GEN_PASS_DEF_SHIFTANNOTATETARGET
+#include "DenseShift/Conversion/Passes.h.inc"
+} // namespace mlir
+
+using namespace mlir;
+using namespace mlir::shift;
+
+static const TargetInfo kTargets[] = {
+    // 16 ymm registers: 4x2 accumulators, 2 activations, masks, a weight.
+    {"x86-64-avx2", "x86_64-unknown-linux-gnu", "haswell",
+     "+avx,+avx2,+fma,+sse4.2,+popcnt", 8, 4, 2},
+    // 32 zmm registers: 4x4 accumulators.
+    {"x86-64-avx512", "x86_64-unknown-linux-gnu", "skylake-avx512",
+     "+avx,+avx2,+fma,+avx512f,+avx512bw,+avx512vl,+avx512dq", 16, 4, 4},
+    // 32 q registers: 4x4 accumulators of 4 lanes.
+    {"aarch64-neon", "aarch64-unknown-linux-gnu", "neoverse-n1", "+neon", 4,
+     4, 4},
+};
+
+std::optional<TargetInfo> mlir::shift::lookupTarget(StringRef name) {
+  for (const TargetInfo &target : kTargets)
+    if (target.name == name)
+      return target;
+  return std::nullopt;
+}
+
+StringRef mlir::shift::knownTargets() {
+  return "x86-64-avx2, x86-64-avx512, aarch64-neon";
+}
+
+LogicalResult mlir::shift::generateKernel(func::FuncOp declaration) {
+  auto spec = kernel::readSpec(declaration);
+  if (failed(spec))
+    return declaration.emitError("malformed '")
+           << kKernelAttrName << "' kernel description";
+  auto kind =
+      declaration->getAttrOfType<DictionaryAttr>(kKernelAttrName)
+          .getAs<StringAttr>("kind");
+  if (kind && kind.getValue() == "conv2d")
+    return kernel::generateConv2D(*spec);
+  if (kind && kind.getValue() == "matmul")
+    return kernel::generateMatmul(*spec);
+  return declaration.emitError("unknown kernel kind");
+}
+
+namespace {
+
+/// shift_accumulate → arith. exponent_add: add the shift word to the bits of
+/// x unless x is +-0 (its exponent field is 0), then a float add. ieee: an
+/// exact multiplication by the power of two the word encodes.
+struct ShiftAccumulateToArith : OpRewritePattern<ShiftAccumulateOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(ShiftAccumulateOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Type wordType = op.getWord().getType();
+    auto constant = [&](int64_t v) -> Value {
+      Attribute attr = rewriter.getI32IntegerAttr(int32_t(v));
+      if (auto vectorType = dyn_cast<VectorType>(wordType))
+        attr = DenseElementsAttr::get(vectorType, attr);
+      return arith::ConstantOp::create(rewriter, loc, cast<TypedAttr>(attr));
+    };
+    Value x = op.getX();
+    Type floatType = x.getType();
+    Value scaled;
+    if (op.getMode() == AccumulateMode::exponent_add) {
+      Value bits = arith::BitcastOp::create(rewriter, loc, wordType, x);
+      Value exponent =
+          arith::AndIOp::create(rewriter, loc, bits, constant(0x7F800000));
+      Value isZero = arith::CmpIOp::create(
+          rewriter, loc, arith::CmpIPredicate::eq, exponent, constant(0));
+      Value increment = arith::SelectOp::create(rewriter, loc, isZero,
+                                                constant(0), op.getWord());
+      scaled = arith::BitcastOp::create(
+          rewriter, loc, floatType,
+          arith::AddIOp::create(rewriter, loc, bits, increment));
+    } else {
+      Value power = arith::BitcastOp::create(
+          rewriter, loc, floatType,
+          arith::AddIOp::create(rewriter, loc, op.getWord(),
+                                constant(0x3F800000)));
+      scaled = arith::MulFOp::create(rewriter, loc, x, power);
+    }
+    rewriter.replaceOpWithNewOp<arith::AddFOp>(op, op.getAcc(), scaled);
+    return success();
+  }
+};
+
+struct ConvertShiftToVectorPass
+    : impl::ConvertShiftToVectorBase<ConvertShiftToVectorPass> {
+  void runOnOperation() override {
+    SmallVector<func::FuncOp> declarations;
+    getOperation().walk([&](func::FuncOp func) {
+      if (func.isDeclaration() && func->hasAttr(kKernelAttrName))
+        declarations.push_back(func);
+    });
+    for (func::FuncOp declaration : declarations)
+      if (failed(generateKernel(declaration)))
+        return signalPassFailure();
+    RewritePatternSet patterns(&getContext());
+    populateShiftAccumulateToArithPatterns(patterns);
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      return signalPassFailure();
+  }
+};
+
+struct ShiftAnnotateTargetPass
+    : impl::ShiftAnnotateTargetBase<ShiftAnnotateTargetPass> {
+  using ShiftAnnotateTargetBase::ShiftAnnotateTargetBase;
+
+  void runOnOperation() override {
+    std::optional<TargetInfo> info = lookupTarget(target);
+    if (!info) {
+      getOperation()->emitError("unknown target '")
+          << target << "' (expected one of " << knownTargets() << ")";
+      return signalPassFailure();
+    }
+    MLIRContext *ctx = &getContext();
+    auto cpu = StringAttr::get(ctx, info->cpu);
+    auto features = LLVM::TargetFeaturesAttr::get(ctx, info->features);
+    getOperation().walk([&](LLVM::LLVMFuncOp func) {
+      if (func.isExternal())
+        return;
+      func.setTargetCpuAttr(cpu);
+      func.setTargetFeaturesAttr(features);
+      // Generated kernels are module-internal, so that several compiled
+      // models link into one program.
+      if (func.getSymName().starts_with("__shift_"))
+        func.setLinkage(LLVM::Linkage::Internal);
+      if (func->hasAttr(kNoInlineAttrName)) {
+        func.setNoInline(true);
+        func->removeAttr(kNoInlineAttrName);
+      }
+    });
+  }
+};
+
+} // namespace
+
+void mlir::shift::populateShiftAccumulateToArithPatterns(
+    RewritePatternSet &patterns) {
+  patterns.add<ShiftAccumulateToArith>(patterns.getContext());
+}
