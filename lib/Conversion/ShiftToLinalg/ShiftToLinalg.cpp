@@ -48,6 +48,10 @@ Value i32Const(OpBuilder &b, Location loc, int64_t v) {
   return arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(int32_t(v)));
 }
 
+Value i64Const(OpBuilder &b, Location loc, int64_t v) {
+  return arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(v));
+}
+
 /// Map of a rank-`rank` tensor onto its `axis` dimension (alpha broadcast).
 AffineMap channelMap(MLIRContext *ctx, unsigned rank, unsigned axis) {
   return AffineMap::get(rank, 0, getAffineDimExpr(axis, ctx));
@@ -161,23 +165,31 @@ struct QuantizeOpLowering : OpRewritePattern<QuantizeOp> {
           Value w = args[0], a = args[1];
           Value fzero =
               arith::ConstantOp::create(b, l, b.getF32FloatAttr(0.0f));
+          // |w| / alpha in f64, like EncodingMath: the f64 quotient of two
+          // f32 never crosses sqrt(2) * 2^k, the f32 quotient often does.
+          Type f64 = b.getF64Type(), i64 = b.getI64Type();
+          Value absW = math::AbsFOp::create(b, l, w);
           Value ratio = arith::DivFOp::create(
-              b, l, math::AbsFOp::create(b, l, w), a);
-          Value bits = arith::BitcastOp::create(b, l, b.getI32Type(), ratio);
-          Value exponent = arith::SubIOp::create(
-              b, l,
-              arith::AndIOp::create(
+              b, l, arith::ExtFOp::create(b, l, f64, absW),
+              arith::ExtFOp::create(b, l, f64, a));
+          Value bits = arith::BitcastOp::create(b, l, i64, ratio);
+          Value exponent = arith::TruncIOp::create(
+              b, l, b.getI32Type(),
+              arith::SubIOp::create(
                   b, l,
-                  arith::ShRUIOp::create(b, l, bits, i32Const(b, l, 23)),
-                  i32Const(b, l, 255)),
-              i32Const(b, l, 127));
-          // Mantissa >= sqrt(2) - 1 in 23-bit fixed point rounds up.
-          Value mantissa =
-              arith::AndIOp::create(b, l, bits, i32Const(b, l, 0x7FFFFF));
+                  arith::AndIOp::create(
+                      b, l,
+                      arith::ShRUIOp::create(b, l, bits, i64Const(b, l, 52)),
+                      i64Const(b, l, 0x7FF)),
+                  i64Const(b, l, 1023)));
+          // The f64 nearest sqrt(2) lies above it, so mantissa >= its
+          // fraction bits is exactly 1.mantissa > sqrt(2): round up.
+          Value mantissa = arith::AndIOp::create(
+              b, l, bits, i64Const(b, l, 0xFFFFFFFFFFFFFll));
           Value roundUp = arith::ExtUIOp::create(
               b, l, b.getI32Type(),
               arith::CmpIOp::create(b, l, arith::CmpIPredicate::sge, mantissa,
-                                    i32Const(b, l, 3474676)));
+                                    i64Const(b, l, 0x6A09E667F3BCDll)));
           Value offset = arith::SubIOp::create(
               b, l, arith::AddIOp::create(b, l, exponent, roundUp),
               i32Const(b, l, format.emin));
