@@ -187,3 +187,19 @@ func.func @quantize_dequantize_round_trip() -> tensor<4xf32> {
   %flat = tensor.collapse_shape %r [[0, 1]] : tensor<1x4xf32> into tensor<4xf32>
   return %flat : tensor<4xf32>
 }
+
+// -----
+
+// The folder decides on the exact ratio |w| / alpha: alpha = 0.572079778,
+// 0.809042931 / alpha = sqrt(2) - 8.7e-8 (code 1) and 0.80904299 / alpha =
+// sqrt(2) + 1.7e-8 (code 2). test/Integration/Reference/quantize.mlir runs
+// the same weights through the lowering and expects the same codes.
+// CHECK-LABEL: func.func @quantize_exact_ratio
+// CHECK-DAG: arith.constant dense<{{\[}}[4, 1, 2, -2, 2, -3]]> : tensor<1x6xi8>
+// CHECK-DAG: arith.constant dense<0.572079778> : tensor<1xf32>
+func.func @quantize_exact_ratio() -> (tensor<1x6xi8>, tensor<1xf32>) {
+  %w = arith.constant dense<[[4.57663822, 0.809042931, 0.80904299, -0.80904299, 0.80904305, -3.0]]> : tensor<1x6xf32>
+  %codes, %alpha = shift.quantize %w {encoding = #shift.encoding<bits = 3, zero_free = true, emin = 0>}
+      : tensor<1x6xf32> -> tensor<1x6xi8>, tensor<1xf32>
+  return %codes, %alpha : tensor<1x6xi8>, tensor<1xf32>
+}
