@@ -39,7 +39,7 @@ shift::buildDenseShiftPipeline(OpPassManager &pm,
   std::string text;
   llvm::raw_string_ostream os(text);
   os << "shift-from-linalg{mode=" << options.weights
-     << " bits=" << options.bits
+     << " bits=" << static_cast<unsigned>(options.bits)
      << " zero-free=" << (options.zeroFree ? "true" : "false") << "},"
      << "canonicalize,"
      << "shift-outline-kernels{target=" << options.target

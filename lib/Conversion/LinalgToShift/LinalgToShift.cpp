@@ -417,7 +417,7 @@ struct ConvertLinalgToShiftPass
     if (bits < 2 || bits > 8) {
       getOperation()->emitError("shift-from-linalg: bits must be in [2, 8], "
                                 "got ")
-          << bits;
+          << static_cast<unsigned>(bits);
       return signalPassFailure();
     }
     WeightConversionOptions options{mode == "quantize", bits, zeroFree,
