@@ -144,7 +144,9 @@ def ConvertShiftToVector : Pass<"convert-shift-to-vector", "ModuleOp"> {
     are powers of two). `mode=fast` skips that check. `strategy=decode-fma`
     always uses the FMA kernel, as do with-zero encodings.
 
-    Finally lowers `shift.shift_accumulate` to `arith`.
+    Finally lowers `shift.shift_accumulate` to `arith`, and `memref.copy`
+    to `linalg.copy` so that no copy becomes a call into MLIR's runner
+    library (compiled models link with libc alone).
   }];
   let dependentDialects = ["mlir::arith::ArithDialect",
                            "mlir::linalg::LinalgDialect",

@@ -99,6 +99,20 @@ struct ShiftAccumulateToArith : OpRewritePattern<ShiftAccumulateOp> {
   }
 };
 
+/// memref.copy → linalg.copy, which lowers to loops: otherwise strided copies
+/// (from tensor.pad, say) become calls to MLIR's runner library, which a
+/// compiled model must not need.
+struct MemRefCopyToLinalg : OpRewritePattern<memref::CopyOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(memref::CopyOp op,
+                                PatternRewriter &rewriter) const override {
+    rewriter.replaceOpWithNewOp<linalg::CopyOp>(op, op.getSource(),
+                                                op.getTarget());
+    return success();
+  }
+};
+
 struct ConvertShiftToVectorPass
     : impl::ConvertShiftToVectorBase<ConvertShiftToVectorPass> {
   void runOnOperation() override {
@@ -112,6 +126,7 @@ struct ConvertShiftToVectorPass
         return signalPassFailure();
     RewritePatternSet patterns(&getContext());
     populateShiftAccumulateToArithPatterns(patterns);
+    patterns.add<MemRefCopyToLinalg>(&getContext());
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
   }
