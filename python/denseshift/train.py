@@ -118,6 +118,17 @@ def summary_text(config, history):
     return "\n".join(lines) + "\n"
 
 
+def freezing_text(record):
+    """Weight-averaged freezing metric over all shift layers, for the log line."""
+    layers = record["freezing"].values()
+    total = sum(f["weights"] for f in layers)
+    if not total:
+        return ""
+    frozen = sum(f["frozen"] * f["weights"] for f in layers) / total
+    flips = sum(f["sign_flip"] * f["weights"] for f in layers) / total
+    return f"  frozen {100 * frozen:.1f}% sign flips {100 * flips:.1f}%"
+
+
 def write_reports(out, config, args, history, model):
     histograms = {name: code_histogram(layer) for name, layer in shift_layers(model)}
     atomic_write_json(os.path.join(out, "metrics.json"), {
@@ -169,7 +180,7 @@ def run(args):
         save_checkpoint(path, config, model, optimizer, epoch, history)
         write_reports(args.out, config, args, history, model)
         print(f"epoch {epoch}: train loss {train_loss:.4f} acc {100 * train_acc:.2f}%  "
-              f"test loss {test_loss:.4f} acc {100 * test_acc:.2f}%")
+              f"test loss {test_loss:.4f} acc {100 * test_acc:.2f}%{freezing_text(history[-1])}")
     if first_epoch > args.epochs:
         print(f"{path} already has {first_epoch - 1} epochs (--epochs {args.epochs}); nothing to do")
     return history
