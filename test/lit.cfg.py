@@ -31,11 +31,15 @@ llvm_config.use_default_substitutions()
 tool_dirs = [config.denseshift_tools_dir, config.llvm_tools_dir]
 tools = [
     "denseshift-opt",
+    "denseshift-translate",
     ToolSubst("mlir-runner", unresolved="ignore"),
     ToolSubst("llvm-objdump", unresolved="ignore"),
+    ToolSubst("llvm-readelf", unresolved="ignore"),
     ToolSubst("clang", unresolved="ignore"),
 ]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
+# Debian's interpreter, the one that sees python3-numpy (see DESIGN.md).
+config.substitutions.append(("%python", "/usr/bin/python3"))
 llvm_config.with_environment("PATH", config.denseshift_tools_dir, append_path=True)
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 
