@@ -8,11 +8,11 @@ part), then clang links a shared library.  ``UpstreamToolchain`` is the referenc
 (stock ``mlir-opt`` linalg -> loops); ``ProjectToolchain`` runs the project's
 ``build/bin/denseshift-opt --denseshift-pipeline`` and ``denseshift-translate``.
 ``toolchain="auto"`` picks the project tools once they are built.
-The library exports ``_mlir_ciface_forward(result*, input*)`` over memref
-descriptors (``llvm.emit_c_interface``), which :class:`CompiledModel` calls.
+Both produce the project ABI of ``runtime/denseshift_runtime.h``:
+``void forward(const float *input, float *output)`` with bare pointers to
+dense row-major buffers of the static shapes, output written in place.
 """
 import ctypes
-import ctypes.util
 import json
 import os
 import platform
@@ -35,14 +35,17 @@ TARGETS = {
     "aarch64-neon": ("aarch64", ["--target=aarch64-linux-gnu", "-march=armv8-a+simd"], []),
 }
 
+# Result buffers become out-params (the final result is computed in place) and
+# memrefs are passed as bare pointers: the ABI of runtime/denseshift_runtime.h.
 UPSTREAM_PIPELINE = [
     "--one-shot-bufferize=bufferize-function-boundaries "
     "function-boundary-type-conversion=identity-layout-map",
+    "--buffer-results-to-out-params=modify-public-functions hoist-static-allocs",
     "--buffer-deallocation-pipeline",
     "--convert-linalg-to-loops", "--lower-affine", "--convert-scf-to-cf",
     "--expand-strided-metadata", "--finalize-memref-to-llvm", "--convert-math-to-llvm",
-    "--convert-arith-to-llvm", "--convert-func-to-llvm", "--convert-cf-to-llvm",
-    "--reconcile-unrealized-casts",
+    "--convert-arith-to-llvm", "--convert-func-to-llvm=use-bare-ptr-memref-call-conv=1",
+    "--convert-cf-to-llvm", "--reconcile-unrealized-casts",
 ]
 
 _SIGNATURE = re.compile(r"func\.func\s+@forward\(%\w+:\s*tensor<([0-9x]+)xf32>\)\s*->\s*"
@@ -108,7 +111,7 @@ class ProjectToolchain(Toolchain):
     ``denseshift-translate --target=T --emit=obj`` (plus a C header)."""
 
     name = "project"
-    link_args = UpstreamToolchain.link_args
+    link_args = ("-lm",)  # the ABI promises the object needs only libc and libm
 
     def __init__(self, bin_dir=PROJECT_BIN, opt_args=None):
         self.opt = os.path.join(bin_dir, "denseshift-opt")
@@ -156,18 +159,6 @@ def forward_signature(mlir_text):
     return tuple(int(d) for d in match.group(1).split("x")), tuple(int(d) for d in match.group(2).split("x"))
 
 
-def with_c_interface(mlir_text):
-    """Request the ``_mlir_ciface_forward`` wrapper on ``@forward``."""
-    match = _SIGNATURE.search(mlir_text)
-    if match.group(3):
-        if "llvm.emit_c_interface" in match.group(3):
-            return mlir_text
-        attrs = match.group(3).replace("{", "{llvm.emit_c_interface, ", 1)
-        return mlir_text[:match.start(3)] + attrs + mlir_text[match.end(3):]
-    head = mlir_text[:match.end() - 1].rstrip()
-    return head + " attributes {llvm.emit_c_interface} {" + mlir_text[match.end():]
-
-
 def compile(mlir_path, target="x86-64-avx2", toolchain="auto", output=None, opt_level=2,
             clang=None):  # noqa: A001 - mirrors the public API name
     """Compile ``mlir_path`` to a shared library; returns a :class:`CompiledModel`.
@@ -188,10 +179,7 @@ def compile(mlir_path, target="x86-64-avx2", toolchain="auto", output=None, opt_
     arch, flags, _ = TARGETS[target]
     clang = clang or os.path.join(LLVM_BIN, "clang")
     with tempfile.TemporaryDirectory(prefix="denseshift-compile-") as workdir:
-        source = os.path.join(workdir, "model.mlir")
-        with open(source, "w") as f:
-            f.write(with_c_interface(text))
-        linkable = chain.to_linkable(source, workdir, target)
+        linkable = chain.to_linkable(os.path.abspath(mlir_path), workdir, target)
         library = os.path.join(workdir, "model.so")
         _run([clang, f"-O{opt_level}", "-shared", "-fPIC", "-Wno-override-module", *flags,
               linkable, *(chain.link_args if arch == platform.machine() else ()), "-o", library],
@@ -215,17 +203,6 @@ def load(library_path, input_shape=None, output_shape=None, target=None):
     if input_shape is None or output_shape is None:
         raise ToolchainError(f"{library_path}: shapes unknown (no .json sidecar); pass them")
     return CompiledModel(library_path, input_shape, output_shape, target or meta.get("target"))
-
-
-def _memref_type(rank):
-    """ctypes struct of an MLIR ranked memref descriptor of f32."""
-    class MemRef(ctypes.Structure):
-        _fields_ = [("allocated", ctypes.POINTER(ctypes.c_float)),
-                    ("aligned", ctypes.POINTER(ctypes.c_float)),
-                    ("offset", ctypes.c_int64),
-                    ("sizes", ctypes.c_int64 * rank),
-                    ("strides", ctypes.c_int64 * rank)]
-    return MemRef
 
 
 def _host_can_run(target):
@@ -260,38 +237,23 @@ class CompiledModel:
         if not ok:
             raise ToolchainError(f"{self.library}: {why}")
         lib = ctypes.CDLL(os.path.abspath(self.library))
-        self._in_type = _memref_type(len(self.input_shape))
-        self._out_type = _memref_type(len(self.output_shape))
-        fn = lib._mlir_ciface_forward
-        fn.argtypes = [ctypes.POINTER(self._out_type), ctypes.POINTER(self._in_type)]
+        try:
+            fn = lib.forward
+        except AttributeError as err:
+            raise ToolchainError(f"{self.library} does not export 'forward' "
+                                 "(see runtime/denseshift_runtime.h)") from err
+        fn.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
         fn.restype = None
-        self._free = ctypes.CDLL(ctypes.util.find_library("c")).free
-        self._free.argtypes = [ctypes.c_void_p]
         self._lib, self._fn = lib, fn
 
     def run_batch(self, x):
-        """One call of ``@forward`` on exactly its static batch size."""
+        """One call of ``forward(input, output)`` on exactly its static batch size."""
         self._load()
         x = np.ascontiguousarray(x, dtype=np.float32)
         if x.shape != self.input_shape:
             raise ValueError(f"expected input {self.input_shape}, got {x.shape}")
-        arg = self._in_type()
-        pointer = x.ctypes.data_as(ctypes.POINTER(ctypes.c_float))
-        arg.allocated = arg.aligned = pointer
-        arg.offset = 0
-        for i, (size, stride) in enumerate(zip(x.shape, np.array(x.strides) // 4)):
-            arg.sizes[i], arg.strides[i] = size, stride
-        result = self._out_type()
-        self._fn(ctypes.byref(result), ctypes.byref(arg))
-        sizes = tuple(result.sizes)
-        strides = tuple(result.strides)
-        if sizes != self.output_shape:
-            raise ToolchainError(f"compiled forward returned shape {sizes}, expected {self.output_shape}")
-        view = np.ctypeslib.as_array(result.aligned, shape=(result.offset + int(np.dot(
-            np.array(sizes) - 1, strides)) + 1,))
-        out = np.lib.stride_tricks.as_strided(view[result.offset:], sizes,
-                                              tuple(s * 4 for s in strides)).copy()
-        self._free(ctypes.cast(result.allocated, ctypes.c_void_p))
+        out = np.empty(self.output_shape, dtype=np.float32)
+        self._fn(x.ctypes.data, out.ctypes.data)
         return out
 
     def __call__(self, x):
