@@ -137,12 +137,16 @@ def ConvertShiftToVector : Pass<"convert-shift-to-vector", "ModuleOp"> {
     `shift.shift_accumulate` in `exponent_add` mode, and the per-channel
     alpha is applied once per output.
 
-    In `mode=default` the scan proves the exponent-add precondition (every
-    activation +-0 or normal with room in its exponent); if any activation
-    is NaN, Inf, denormal or too large the call takes an IEEE-exact kernel
-    that decodes the weights to f32 and uses FMA (exact, as the products
-    are powers of two). `mode=fast` skips that check. `strategy=decode-fma`
-    always uses the FMA kernel, as do with-zero encodings.
+    In `mode=default` the scan proves the fast kernel's precondition: every
+    activation is +-0 or normal, at least 2^-63 in magnitude when zeros go
+    through the add unguarded (their residue, at most 2^-89 per output, is
+    flushed below 2^-87), and small enough that no product
+    `x * alpha * s * 2^e` overflows. Otherwise the call takes the `_ieee`
+    kernel: exact f32 weights, separate IEEE multiply and add, so NaN, Inf,
+    denormals and overflow behave as in IEEE arithmetic. `mode=fast` skips
+    the scan (finite, normal-range activations assumed).
+    `strategy=decode-fma` replaces the exponent-add kernel by one that
+    decodes f32 weights and uses FMA, as do with-zero encodings.
 
     Finally lowers `shift.shift_accumulate` to `arith`, and `memref.copy`
     to `linalg.copy` so that no copy becomes a call into MLIR's runner

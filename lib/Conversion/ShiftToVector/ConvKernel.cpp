@@ -4,13 +4,15 @@
 //
 //   driver  copies the input once into a zero-padded buffer split into
 //           `stride_w` phase planes (so every strided row is contiguous),
-//           scanning it for the exponent-add precondition; decodes the packed
-//           codes into per-block tables; calls one accumulation kernel; then
-//           scales each output by alpha.
+//           scanning it for the fast kernel's precondition; decodes the
+//           packed codes into per-block tables; calls one accumulation
+//           kernel; then scales each output by alpha (after _xadd).
 //   _xadd   accumulation with shift.shift_accumulate (exponent_add): no
-//           multiply, only integer and float adds.
-//   _fma    the IEEE-exact fallback and the decode-fma strategy: f32 weights
-//           s * 2^e, vector FMA (exact, as the products are powers of two).
+//           multiply, only integer and float adds;
+//   _fma    the decode-fma strategy: f32 weights alpha * s * 2^e, vector FMA;
+//   _ieee   the fallback when the scan finds NaN, Inf, tiny or too large
+//           activations: f32 weights, separate IEEE multiply and add, so
+//           overflowing products are +-Inf exactly as in IEEE arithmetic.
 //
 // Register block: `rows` output channels x `cols` vectors of `lanes` output
 // pixels along the width.
@@ -20,6 +22,8 @@
 #include "KernelBuilder.h"
 
 #include "mlir/Dialect/SCF/IR/SCF.h"
+
+#include <map>
 
 using namespace mlir;
 using namespace mlir::shift;
@@ -94,8 +98,8 @@ DenseElementsAttr packCodes(OpBuilder &b, const KernelSpec &spec) {
 }
 
 /// Builds the accumulation kernel: (Xp, table, Yp) -> ().
-void buildAccumulation(OpBuilder &b, func::FuncOp func, const ConvGeometry &geo,
-                       bool exponentAdd) {
+void buildAccumulation(OpBuilder &b, func::FuncOp func, const KernelSpec &spec,
+                       const ConvGeometry &geo, MacKind kind) {
   Block *entry = &func.getBody().front();
   b.setInsertionPointToStart(entry);
   Location loc = func.getLoc();
@@ -144,7 +148,7 @@ void buildAccumulation(OpBuilder &b, func::FuncOp func, const ConvGeometry &geo,
                         b, loc, tableVecType, weight);
                     for (int64_t j = 0; j < geo.cols; ++j) {
                       Value &a = acc[r * geo.cols + j];
-                      a = accumulate(k, exponentAdd, a, x[j], weights);
+                      a = accumulate(k, spec, kind, a, x[j], weights);
                     }
                   }
                 }
@@ -154,10 +158,14 @@ void buildAccumulation(OpBuilder &b, func::FuncOp func, const ConvGeometry &geo,
         for (int64_t r = 0; r < geo.rows; ++r) {
           Value outChannel =
               k.addc(k.add(k.mul(g, geo.fgPad), k.mul(block, geo.rows)), r);
-          for (int64_t j = 0; j < geo.cols; ++j)
+          for (int64_t j = 0; j < geo.cols; ++j) {
+            Value acc = channelLoop.getResult(r * geo.cols + j);
+            if (kind == MacKind::ExponentAdd)
+              acc = flushResidue(k, spec, acc);
             vector::StoreOp::create(
-                b, loc, channelLoop.getResult(r * geo.cols + j), yp,
+                b, loc, acc, yp,
                 ValueRange{n, outChannel, oh, k.addc(col0, j * geo.lanes)});
+          }
         }
       });
   b.setInsertionPointToEnd(entry);
@@ -166,9 +174,10 @@ void buildAccumulation(OpBuilder &b, func::FuncOp func, const ConvGeometry &geo,
 
 } // namespace
 
-LogicalResult kernel::generateConv2D(const KernelSpec &spec) {
+LogicalResult kernel::generateConv2D(KernelSpec spec) {
   func::FuncOp driver = spec.func;
   ConvGeometry geo = ConvGeometry::make(spec);
+  spec.fanIn = geo.cg * geo.kh * geo.kw;
   if (geo.f % geo.g != 0 || geo.c != geo.cg * geo.g)
     return driver.emitError("inconsistent convolution kernel description");
   OpBuilder b(driver.getContext());
@@ -183,20 +192,19 @@ LogicalResult kernel::generateConv2D(const KernelSpec &spec) {
   auto wordTableType = MemRefType::get(tableShape, i32);
   auto weightTableType = MemRefType::get(tableShape, f32);
 
-  bool withXadd = spec.hasExponentAddKernel();
   std::string name = driver.getSymName().str();
-  func::FuncOp xaddFunc, fmaFunc;
-  if (withXadd) {
-    xaddFunc = createKernelFunc(b, driver, name + "_xadd",
-                                {xpType, wordTableType, ypType});
-    buildAccumulation(b, xaddFunc, geo, /*exponentAdd=*/true);
-  }
-  bool needFma = !withXadd || !spec.fastMode;
-  if (needFma) {
-    fmaFunc = createKernelFunc(b, driver, name + "_fma",
-                               {xpType, weightTableType, ypType});
-    buildAccumulation(b, fmaFunc, geo, /*exponentAdd=*/false);
-  }
+  bool wordTables = spec.fastKernel() == MacKind::ExponentAdd;
+  bool weightTables = !wordTables || spec.hasFallback();
+  std::map<MacKind, func::FuncOp> kernels;
+  auto addKernel = [&](MacKind kind) {
+    Type table = kind == MacKind::ExponentAdd ? wordTableType : weightTableType;
+    kernels[kind] = createKernelFunc(b, driver, name + kernelSuffix(kind).str(),
+                                     {xpType, table, ypType});
+    buildAccumulation(b, kernels[kind], spec, geo, kind);
+  };
+  addKernel(spec.fastKernel());
+  if (spec.hasFallback())
+    addKernel(MacKind::MultiplyThenAdd);
 
   // Driver body.
   Block *entry = driver.addEntryBlock();
@@ -221,17 +229,21 @@ LogicalResult kernel::generateConv2D(const KernelSpec &spec) {
                                 ValueRange{ivs[0], ivs[1], phase,
                                            k.addc(ivs[2], geo.pt),
                                            k.div(wp, geo.sw)});
-        if (!withXadd || spec.fastMode)
+        if (!spec.hasFallback())
           return scf::ValueVector{iter[0]};
         return scf::ValueVector{
-            scanActivation(k, value, iter[0], spec.maxOffset())};
+            scanActivation(k, spec, value, iter[0])};
       });
   Value safe = scan.results.front();
 
-  // 2. Decode the packed codes into the tables the kernels read.
+  // 2. Decode the packed codes into the tables the kernels read: shift words
+  //    for the exponent add, exact f32 weights alpha * s * 2^e otherwise.
+  auto alphaType = RankedTensorType::get({geo.f}, f32);
+  Value alpha = k.constantGlobal(
+      name + "_alpha", DenseElementsAttr::get(alphaType, ArrayRef(spec.alpha)));
   Value packed = k.constantGlobal(name + "_codes", packCodes(b, spec));
-  Value wordTable = withXadd ? k.zeroBuffer(wordTableType) : Value();
-  Value weightTable = needFma ? k.zeroBuffer(weightTableType) : Value();
+  Value wordTable = wordTables ? k.zeroBuffer(wordTableType) : Value();
+  Value weightTable = weightTables ? k.zeroBuffer(weightTableType) : Value();
   SmallVector<Value> decodeUbs = {k.idx(geo.f), k.idx(geo.cg), k.idx(geo.kh),
                                   k.idx(geo.kw)};
   scf::buildLoopNest(
@@ -263,40 +275,25 @@ LogicalResult kernel::generateConv2D(const KernelSpec &spec) {
         if (wordTable)
           memref::StoreOp::create(b, loc, decodeWord(k, spec, raw), wordTable,
                                   index);
-        if (weightTable)
-          memref::StoreOp::create(b, loc, decodeWeight(k, spec, raw),
-                                  weightTable, index);
+        if (weightTable) {
+          Value scale =
+              memref::LoadOp::create(b, loc, alpha, ValueRange{ivs[0]});
+          Value weight = arith::MulFOp::create(b, loc,
+                                               decodeWeight(k, spec, raw), scale);
+          memref::StoreOp::create(b, loc, weight, weightTable, index);
+        }
       });
 
-  // 3. Accumulate with the exponent-add kernel when the scan allows it.
+  // 3. Accumulate with the fast kernel when the scan allows it.
   Value yp = memref::AllocOp::create(b, loc, ypType, b.getI64IntegerAttr(64));
-  auto callXadd = [&](OpBuilder &b, Location loc) {
-    func::CallOp::create(b, loc, xaddFunc, ValueRange{xp, wordTable, yp});
-  };
-  auto callFma = [&](OpBuilder &b, Location loc) {
-    func::CallOp::create(b, loc, fmaFunc, ValueRange{xp, weightTable, yp});
-  };
-  if (withXadd && spec.fastMode) {
-    callXadd(b, loc);
-  } else if (!withXadd) {
-    callFma(b, loc);
-  } else {
-    scf::IfOp::create(
-        b, loc, safe,
-        [&](OpBuilder &b, Location loc) {
-          callXadd(b, loc);
-          scf::YieldOp::create(b, loc);
-        },
-        [&](OpBuilder &b, Location loc) {
-          callFma(b, loc);
-          scf::YieldOp::create(b, loc);
-        });
-  }
+  emitDispatch(k, spec, safe, [&](OpBuilder &b, Location loc, MacKind kind) {
+    Value table = kind == MacKind::ExponentAdd ? wordTable : weightTable;
+    func::CallOp::create(b, loc, kernels[kind], ValueRange{xp, table, yp});
+  });
 
-  // 4. Scale each output channel by alpha * 2^emin.
-  auto alphaType = RankedTensorType::get({geo.f}, f32);
-  Value alpha = k.constantGlobal(
-      name + "_alpha", DenseElementsAttr::get(alphaType, ArrayRef(spec.alpha)));
+  // 4. Scale each output channel by alpha * 2^emin if the exponent-add
+  //    kernel ran (the f32 kernels' weights already hold alpha).
+  Value ranExponentAdd = exponentAddRan(k, spec, safe);
   scf::buildLoopNest(
       b, loc, zeros,
       {k.idx(geo.n), k.idx(geo.f), k.idx(geo.oh), k.idx(geo.ow)}, ones,
@@ -307,7 +304,10 @@ LogicalResult kernel::generateConv2D(const KernelSpec &spec) {
             k.add(k.mul(group, geo.fgPad), k.rem(ivs[1], geo.fg));
         Value acc = memref::LoadOp::create(
             b, loc, yp, ValueRange{ivs[0], channel, ivs[2], ivs[3]});
-        Value scale = memref::LoadOp::create(b, loc, alpha, ValueRange{ivs[1]});
+        Value scale = arith::SelectOp::create(
+            b, loc, ranExponentAdd,
+            memref::LoadOp::create(b, loc, alpha, ValueRange{ivs[1]}),
+            KB{b, loc}.f32(1.0f));
         memref::StoreOp::create(b, loc,
                                 arith::MulFOp::create(b, loc, acc, scale),
                                 output, ivs);

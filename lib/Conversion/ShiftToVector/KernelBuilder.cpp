@@ -3,8 +3,11 @@
 #include "KernelBuilder.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/SymbolTable.h"
+
+#include <cmath>
 
 using namespace mlir;
 using namespace mlir::shift;
@@ -35,6 +38,15 @@ FailureOr<KernelSpec> kernel::readSpec(func::FuncOp func) {
   spec.rows = rows.getInt();
   spec.cols = cols.getInt();
   return spec;
+}
+
+int64_t KernelSpec::maxBiasedExponent() const {
+  float largest = 0;
+  for (float a : alpha)
+    largest = std::max(largest, std::fabs(a));
+  // |alpha| < 2^alphaExponent.
+  int64_t alphaExponent = largest > 0 ? std::ilogb(largest) + 1 : 0;
+  return 254 - maxOffset() - std::max<int64_t>(0, alphaExponent);
 }
 
 uint8_t kernel::rawCode(const KernelSpec &spec, int64_t code) {
@@ -69,17 +81,17 @@ Value KB::constantGlobal(StringRef name, DenseElementsAttr data) {
   return memref::GetGlobalOp::create(b, loc, type, name);
 }
 
-Value kernel::scanActivation(KB &k, Value value, Value safe,
-                             int64_t maxOffset) {
+Value kernel::scanActivation(KB &k, const KernelSpec &spec, Value value,
+                             Value safe) {
   OpBuilder &b = k.b;
   Location loc = k.loc;
   Value bits = arith::BitcastOp::create(b, loc, b.getI32Type(), value);
   Value magnitude = arith::AndIOp::create(b, loc, bits, k.i32(0x7FFFFFFF));
   Value isZero = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
                                        magnitude, k.i32(0));
-  // Normal with room: 1 <= biased exponent <= 254 - maxOffset.
-  Value lowest = k.i32(0x00800000);
-  Value highest = k.i32(((254 - maxOffset) << 23) | 0x7FFFFF);
+  // min <= biased exponent <= 254 - K (no product overflows; no NaN/Inf).
+  Value lowest = k.i32(spec.minBiasedExponent() << 23);
+  Value highest = k.i32((spec.maxBiasedExponent() << 23) | 0x7FFFFF);
   Value aboveLow = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge,
                                          magnitude, lowest);
   Value belowHigh = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle,
@@ -136,14 +148,75 @@ Value kernel::decodeWeight(KB &k, const KernelSpec &spec, Value raw) {
   return arith::SelectOp::create(b, loc, isZero, zero, power);
 }
 
-Value kernel::accumulate(KB &k, bool exponentAdd, Value acc, Value x,
-                         Value weight) {
-  if (exponentAdd)
+Value kernel::flushResidue(KB &k, const KernelSpec &spec, Value acc) {
+  if (!spec.unguardedZeros())
+    return acc;
+  OpBuilder &b = k.b;
+  Location loc = k.loc;
+  Value threshold = k.f32(kFlushBelow), zero = k.f32(0);
+  if (auto type = dyn_cast<VectorType>(acc.getType())) {
+    threshold = k.splat(type, b.getF32FloatAttr(kFlushBelow));
+    zero = k.splat(type, b.getF32FloatAttr(0));
+  }
+  Value magnitude = math::AbsFOp::create(b, loc, acc);
+  Value tiny = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT,
+                                     magnitude, threshold);
+  return arith::SelectOp::create(b, loc, tiny, zero, acc);
+}
+
+Value kernel::accumulate(KB &k, const KernelSpec &spec, MacKind kind,
+                         Value acc, Value x, Value weight) {
+  switch (kind) {
+  case MacKind::ExponentAdd:
     return ShiftAccumulateOp::create(
         k.b, k.loc, acc, x, weight,
-        AccumulateModeAttr::get(k.b.getContext(),
-                                AccumulateMode::exponent_add));
-  return vector::FMAOp::create(k.b, k.loc, x, weight, acc);
+        AccumulateModeAttr::get(k.b.getContext(), spec.exponentAddMode()));
+  case MacKind::FusedMultiplyAdd:
+    return vector::FMAOp::create(k.b, k.loc, x, weight, acc);
+  case MacKind::MultiplyThenAdd:
+    return arith::AddFOp::create(
+        k.b, k.loc, acc, arith::MulFOp::create(k.b, k.loc, x, weight));
+  }
+  llvm_unreachable("unknown MacKind");
+}
+
+StringRef kernel::kernelSuffix(MacKind kind) {
+  switch (kind) {
+  case MacKind::ExponentAdd:
+    return "_xadd";
+  case MacKind::FusedMultiplyAdd:
+    return "_fma";
+  case MacKind::MultiplyThenAdd:
+    return "_ieee";
+  }
+  llvm_unreachable("unknown MacKind");
+}
+
+void kernel::emitDispatch(
+    KB &k, const KernelSpec &spec, Value safe,
+    function_ref<void(OpBuilder &, Location, MacKind)> call) {
+  if (!spec.hasFallback()) {
+    call(k.b, k.loc, spec.fastKernel());
+    return;
+  }
+  scf::IfOp::create(
+      k.b, k.loc, safe,
+      [&](OpBuilder &b, Location loc) {
+        call(b, loc, spec.fastKernel());
+        scf::YieldOp::create(b, loc);
+      },
+      [&](OpBuilder &b, Location loc) {
+        call(b, loc, MacKind::MultiplyThenAdd);
+        scf::YieldOp::create(b, loc);
+      });
+}
+
+Value kernel::exponentAddRan(KB &k, const KernelSpec &spec, Value safe) {
+  if (spec.fastKernel() != MacKind::ExponentAdd || !spec.hasFallback())
+    return arith::ConstantOp::create(
+        k.b, k.loc,
+        k.b.getBoolAttr(spec.fastKernel() == MacKind::ExponentAdd));
+  return safe;
 }
 
 func::FuncOp kernel::createKernelFunc(OpBuilder &b, func::FuncOp next,

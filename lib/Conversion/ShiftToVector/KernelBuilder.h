@@ -21,6 +21,13 @@
 
 namespace mlir::shift::kernel {
 
+/// How an accumulation kernel multiplies an activation by a weight.
+enum class MacKind {
+  ExponentAdd,      ///< shift.shift_accumulate: integer add on the exponent.
+  FusedMultiplyAdd, ///< decoded f32 weights, vector FMA.
+  MultiplyThenAdd,  ///< decoded f32 weights, separate IEEE mul and add.
+};
+
 /// Everything `shift-outline-kernels` recorded on a declaration.
 struct KernelSpec {
   mutable func::FuncOp func;
@@ -30,14 +37,55 @@ struct KernelSpec {
   bool fastMode = false;
   bool useShift = true; ///< false: only the decode-FMA kernel.
   int64_t lanes = 8, rows = 4, cols = 2;
+  int64_t fanIn = 1; ///< Products summed into one output.
 
-  /// Whether the exponent-add kernel can represent every weight.
-  bool hasExponentAddKernel() const {
-    return useShift && encoding.getZeroFree();
+  /// The kernel taken when the scan allows (or always, in fast mode): the
+  /// exponent add if it can represent every weight (zero-free codes).
+  MacKind fastKernel() const {
+    return useShift && encoding.getZeroFree() ? MacKind::ExponentAdd
+                                              : MacKind::FusedMultiplyAdd;
   }
+  /// Whether the IEEE fallback kernel (mul then add, so that a product that
+  /// overflows is +-Inf as in IEEE arithmetic) is generated.
+  bool hasFallback() const { return !fastMode; }
   /// Largest exponent offset a weight adds to an activation.
   int64_t maxOffset() const { return encoding.getMaxExponentOffset(); }
+  /// Whether zeros may go through the exponent add unguarded: they then add
+  /// at most fanIn * 2^(K - 127) <= 2^-89 per output, which the kernel
+  /// flushes (see kFlushBelow).
+  bool unguardedZeros() const {
+    return maxOffset() + int64_t(llvm::Log2_64_Ceil(fanIn)) <= 38;
+  }
+  /// The exponent-add mode of the fast kernel.
+  AccumulateMode exponentAddMode() const {
+    return unguardedZeros() ? AccumulateMode::exponent_add_unguarded
+                            : AccumulateMode::exponent_add;
+  }
+  /// Smallest biased exponent of a nonzero activation the fast kernel takes:
+  /// 64 (|x| >= 2^-63) when zeros are unguarded, so that every nonzero exact
+  /// result is a multiple of 2^-86 and stays above the flush threshold; 1
+  /// (no denormals) for the guarded exponent add; 0 for FMA.
+  int64_t minBiasedExponent() const;
+  /// Largest biased exponent of an activation the fast kernel takes: no
+  /// product x * alpha * s * 2^e may overflow, so that the fast kernel and
+  /// IEEE arithmetic agree on Inf (and on NaN from opposite infinities).
+  int64_t maxBiasedExponent() const;
+  /// Whether the f32 kernels' weights include alpha (the IEEE fallback and
+  /// FMA kernels multiply by the exact weight, as IEEE arithmetic would).
+  static bool weightsIncludeAlpha(MacKind kind) {
+    return kind != MacKind::ExponentAdd;
+  }
 };
+
+inline int64_t KernelSpec::minBiasedExponent() const {
+  if (fastKernel() != MacKind::ExponentAdd)
+    return 0;
+  return unguardedZeros() ? 64 : 1;
+}
+
+/// Accumulators below this magnitude are exact zeros plus the residue of
+/// unguarded zero activations (<= 2^-89), and are flushed to 0.
+constexpr float kFlushBelow = 0x1p-87f;
 
 FailureOr<KernelSpec> readSpec(func::FuncOp func);
 
@@ -84,24 +132,41 @@ struct KB {
 };
 
 /// Scans `value` (f32) for the exponent-add precondition: +-0, or normal
-/// with biased exponent <= 254 - maxOffset. Returns the updated `safe` flag.
-Value scanActivation(KB &k, Value value, Value safe, int64_t maxOffset);
+/// with biased exponent in [spec.minBiasedExponent(), 254 - K]. Returns the
+/// updated `safe` flag.
+Value scanActivation(KB &k, const KernelSpec &spec, Value value, Value safe);
+
+/// In the unguarded exponent-add kernel, replaces |acc| < kFlushBelow by 0.
+Value flushResidue(KB &k, const KernelSpec &spec, Value acc);
 
 /// Decodes raw codes (i32 scalars or vectors) into either shift words
 /// ((m << 23) | (neg << 31)) or f32 weights s * 2^e (0 for the zero code).
 Value decodeWord(KB &k, const KernelSpec &spec, Value raw);
 Value decodeWeight(KB &k, const KernelSpec &spec, Value raw);
 
-/// One multiply-free (or FMA) accumulation step.
-Value accumulate(KB &k, bool exponentAdd, Value acc, Value x, Value weight);
+/// One accumulation step of `kind`; `weight` is a shift word for
+/// ExponentAdd and an f32 weight otherwise.
+Value accumulate(KB &k, const KernelSpec &spec, MacKind kind, Value acc,
+                 Value x, Value weight);
+
+/// Kernel function name suffix of each kind.
+StringRef kernelSuffix(MacKind kind);
+
+/// Calls the fast kernel, or (unless in fast mode) dispatches on `safe`
+/// between the fast kernel and the IEEE fallback. `call` emits one call.
+void emitDispatch(KB &k, const KernelSpec &spec, Value safe,
+                  function_ref<void(OpBuilder &, Location, MacKind)> call);
+
+/// i1: whether the exponent-add kernel ran (so alpha is still to apply).
+Value exponentAddRan(KB &k, const KernelSpec &spec, Value safe);
 
 /// Creates a private kernel function `name` with `argTypes`, marked
 /// no_inline so that its code can be inspected in the object.
 func::FuncOp createKernelFunc(OpBuilder &b, func::FuncOp next, StringRef name,
                               TypeRange argTypes);
 
-LogicalResult generateConv2D(const KernelSpec &spec);
-LogicalResult generateMatmul(const KernelSpec &spec);
+LogicalResult generateConv2D(KernelSpec spec);
+LogicalResult generateMatmul(KernelSpec spec);
 
 } // namespace mlir::shift::kernel
 

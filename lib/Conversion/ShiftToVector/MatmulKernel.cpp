@@ -16,6 +16,8 @@
 
 #include "mlir/Dialect/SCF/IR/SCF.h"
 
+#include <map>
+
 using namespace mlir;
 using namespace mlir::shift;
 using namespace mlir::shift::kernel;
@@ -65,15 +67,17 @@ DenseElementsAttr packCodes(OpBuilder &b, const KernelSpec &spec,
   return DenseElementsAttr::get(type, ArrayRef(packed));
 }
 
-/// Builds the accumulation kernel: (Xp, packed, Yp) -> ().
+/// Builds the accumulation kernel: (Xp, packed, alpha, Yp) -> (). The f32
+/// kernels multiply by the exact weight alpha * s * 2^e, as IEEE would.
 void buildAccumulation(OpBuilder &b, func::FuncOp func, const KernelSpec &spec,
-                       const MatmulGeometry &geo, bool exponentAdd) {
+                       const MatmulGeometry &geo, MacKind kind) {
+  bool exponentAdd = kind == MacKind::ExponentAdd;
   Block *entry = &func.getBody().front();
   b.setInsertionPointToStart(entry);
   Location loc = func.getLoc();
   KB k{b, loc};
   Value xp = entry->getArgument(0), packed = entry->getArgument(1),
-        yp = entry->getArgument(2);
+        alpha = entry->getArgument(2), yp = entry->getArgument(3);
   auto vecType = VectorType::get({geo.lanes}, b.getF32Type());
   auto byteVecType = VectorType::get({geo.lanes}, b.getI8Type());
   auto wordVecType = VectorType::get({geo.lanes}, b.getI32Type());
@@ -121,19 +125,28 @@ void buildAccumulation(OpBuilder &b, func::FuncOp func, const KernelSpec &spec,
                       vector::LoadOp::create(b, loc, byteVecType, packed,
                                              ValueRange{row, k.addc(col, geo.lanes)}));
                 }
-                auto decode = [&](Value raw) {
-                  return exponentAdd ? decodeWord(k, spec, raw)
-                                     : decodeWeight(k, spec, raw);
+                Value rowAlpha;
+                if (!exponentAdd)
+                  rowAlpha = vector::BroadcastOp::create(
+                      b, loc, vecType,
+                      memref::LoadOp::create(b, loc, alpha, ValueRange{row}));
+                auto decode = [&](Value raw) -> Value {
+                  if (exponentAdd)
+                    return decodeWord(k, spec, raw);
+                  return arith::MulFOp::create(
+                      b, loc, decodeWeight(k, spec, raw), rowAlpha);
                 };
-                acc[r] = accumulate(k, exponentAdd, acc[r], xLow, decode(low));
+                acc[r] = accumulate(k, spec, kind, acc[r], xLow, decode(low));
                 acc[r] =
-                    accumulate(k, exponentAdd, acc[r], xHigh, decode(high));
+                    accumulate(k, spec, kind, acc[r], xHigh, decode(high));
               }
               scf::YieldOp::create(b, loc, acc);
             });
         for (int64_t r = 0; r < geo.rows; ++r) {
           Value sum = vector::ReductionOp::create(
               b, loc, vector::CombiningKind::ADD, chunkLoop.getResult(r));
+          if (exponentAdd)
+            sum = flushResidue(k, spec, sum);
           memref::StoreOp::create(b, loc, sum, yp,
                                   ValueRange{m, k.addc(row0, r)});
         }
@@ -144,30 +157,28 @@ void buildAccumulation(OpBuilder &b, func::FuncOp func, const KernelSpec &spec,
 
 } // namespace
 
-LogicalResult kernel::generateMatmul(const KernelSpec &spec) {
+LogicalResult kernel::generateMatmul(KernelSpec spec) {
   func::FuncOp driver = spec.func;
   MatmulGeometry geo = makeGeometry(spec);
+  spec.fanIn = geo.k;
   OpBuilder b(driver.getContext());
   Location loc = driver.getLoc();
   Type f32 = b.getF32Type();
   auto xpType = MemRefType::get({geo.m, geo.kPad}, f32);
   auto ypType = MemRefType::get({geo.m, geo.nPad}, f32);
   auto packedType = MemRefType::get({geo.nPad, geo.rowBytes}, b.getI8Type());
+  auto alphaType = MemRefType::get({geo.nPad}, f32);
 
-  bool withXadd = spec.hasExponentAddKernel();
-  bool needFma = !withXadd || !spec.fastMode;
   std::string name = driver.getSymName().str();
-  func::FuncOp xaddFunc, fmaFunc;
-  if (withXadd) {
-    xaddFunc = createKernelFunc(b, driver, name + "_xadd",
-                                {xpType, packedType, ypType});
-    buildAccumulation(b, xaddFunc, spec, geo, /*exponentAdd=*/true);
-  }
-  if (needFma) {
-    fmaFunc = createKernelFunc(b, driver, name + "_fma",
-                               {xpType, packedType, ypType});
-    buildAccumulation(b, fmaFunc, spec, geo, /*exponentAdd=*/false);
-  }
+  std::map<MacKind, func::FuncOp> kernels;
+  auto addKernel = [&](MacKind kind) {
+    kernels[kind] = createKernelFunc(b, driver, name + kernelSuffix(kind).str(),
+                                     {xpType, packedType, alphaType, ypType});
+    buildAccumulation(b, kernels[kind], spec, geo, kind);
+  };
+  addKernel(spec.fastKernel());
+  if (spec.hasFallback())
+    addKernel(MacKind::MultiplyThenAdd);
 
   Block *entry = driver.addEntryBlock();
   b.setInsertionPointToStart(entry);
@@ -184,45 +195,37 @@ LogicalResult kernel::generateMatmul(const KernelSpec &spec) {
         KB k{b, loc};
         Value value = memref::LoadOp::create(b, loc, input, ivs);
         memref::StoreOp::create(b, loc, value, xp, ivs);
-        if (!withXadd || spec.fastMode)
+        if (!spec.hasFallback())
           return scf::ValueVector{iter[0]};
         return scf::ValueVector{
-            scanActivation(k, value, iter[0], spec.maxOffset())};
+            scanActivation(k, spec, value, iter[0])};
       });
   Value safe = scan.results.front();
 
   // 2. Accumulate.
   Value packed = k.constantGlobal(name + "_codes", packCodes(b, spec, geo));
-  Value yp = memref::AllocOp::create(b, loc, ypType, b.getI64IntegerAttr(64));
-  auto call = [&](OpBuilder &b, Location loc, func::FuncOp callee) {
-    func::CallOp::create(b, loc, callee, ValueRange{xp, packed, yp});
-  };
-  if (withXadd && spec.fastMode) {
-    call(b, loc, xaddFunc);
-  } else if (!withXadd) {
-    call(b, loc, fmaFunc);
-  } else {
-    scf::IfOp::create(
-        b, loc, safe,
-        [&](OpBuilder &b, Location loc) {
-          call(b, loc, xaddFunc);
-          scf::YieldOp::create(b, loc);
-        },
-        [&](OpBuilder &b, Location loc) {
-          call(b, loc, fmaFunc);
-          scf::YieldOp::create(b, loc);
-        });
-  }
-
-  // 3. Scale by alpha * 2^emin.
-  auto alphaType = RankedTensorType::get({geo.n}, f32);
+  std::vector<float> paddedAlpha(spec.alpha);
+  paddedAlpha.resize(geo.nPad, 0.0f);
   Value alpha = k.constantGlobal(
-      name + "_alpha", DenseElementsAttr::get(alphaType, ArrayRef(spec.alpha)));
+      name + "_alpha",
+      DenseElementsAttr::get(RankedTensorType::get({geo.nPad}, f32),
+                             ArrayRef(paddedAlpha)));
+  Value yp = memref::AllocOp::create(b, loc, ypType, b.getI64IntegerAttr(64));
+  emitDispatch(k, spec, safe, [&](OpBuilder &b, Location loc, MacKind kind) {
+    func::CallOp::create(b, loc, kernels[kind],
+                         ValueRange{xp, packed, alpha, yp});
+  });
+
+  // 3. Scale by alpha * 2^emin if the exponent-add kernel ran.
+  Value ranExponentAdd = exponentAddRan(k, spec, safe);
   scf::buildLoopNest(
       b, loc, {k.idx(0), k.idx(0)}, {k.idx(geo.m), k.idx(geo.n)},
       {k.idx(1), k.idx(1)}, [&](OpBuilder &b, Location loc, ValueRange ivs) {
         Value acc = memref::LoadOp::create(b, loc, yp, ivs);
-        Value scale = memref::LoadOp::create(b, loc, alpha, ValueRange{ivs[1]});
+        Value scale = arith::SelectOp::create(
+            b, loc, ranExponentAdd,
+            memref::LoadOp::create(b, loc, alpha, ValueRange{ivs[1]}),
+            KB{b, loc}.f32(1.0f));
         memref::StoreOp::create(b, loc,
                                 arith::MulFOp::create(b, loc, acc, scale),
                                 output, ivs);

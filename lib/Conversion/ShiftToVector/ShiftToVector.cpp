@@ -58,8 +58,9 @@ LogicalResult mlir::shift::generateKernel(func::FuncOp declaration) {
 namespace {
 
 /// shift_accumulate → arith. exponent_add: add the shift word to the bits of
-/// x unless x is +-0 (its exponent field is 0), then a float add. ieee: an
-/// exact multiplication by the power of two the word encodes.
+/// x unless x is +-0 (its exponent field is 0), then a float add;
+/// exponent_add_unguarded: the add alone. ieee: an exact multiplication by
+/// the power of two the word encodes.
 struct ShiftAccumulateToArith : OpRewritePattern<ShiftAccumulateOp> {
   using OpRewritePattern::OpRewritePattern;
 
@@ -76,7 +77,12 @@ struct ShiftAccumulateToArith : OpRewritePattern<ShiftAccumulateOp> {
     Value x = op.getX();
     Type floatType = x.getType();
     Value scaled;
-    if (op.getMode() == AccumulateMode::exponent_add) {
+    if (op.getMode() == AccumulateMode::exponent_add_unguarded) {
+      Value bits = arith::BitcastOp::create(rewriter, loc, wordType, x);
+      scaled = arith::BitcastOp::create(
+          rewriter, loc, floatType,
+          arith::AddIOp::create(rewriter, loc, bits, op.getWord()));
+    } else if (op.getMode() == AccumulateMode::exponent_add) {
       Value bits = arith::BitcastOp::create(rewriter, loc, wordType, x);
       Value exponent =
           arith::AndIOp::create(rewriter, loc, bits, constant(0x7F800000));

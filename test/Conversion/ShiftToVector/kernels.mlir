@@ -6,16 +6,23 @@
 // RUN: denseshift-opt %s -shift-outline-kernels="target=x86-64-avx2 strategy=decode-fma" -convert-shift-to-vector \
 // RUN:   | FileCheck %s --check-prefix=FMA
 
-// FC (generated first): codes decoded in the inner loop from 4-bit nibbles.
+// FC (generated first): codes decoded in the inner loop from 4-bit nibbles;
+// fan-in 5 and 3-bit codes let zeros through unguarded, so the sums are
+// flushed below 2^-87.
 // CHECK-LABEL: func.func private @__shift_matmul_0_xadd(
 // CHECK: vector.load {{.*}} : memref<3x8xi8>, vector<8xi8>
 // CHECK: arith.extui {{.*}} : vector<8xi8> to vector<8xi32>
 // CHECK: arith.shrui
+// CHECK-NOT: arith.select {{.*}} : vector<8xi1>, vector<8xi32>
 // CHECK: vector.reduction <add>
+// CHECK: math.absf
+// CHECK: arith.cmpf olt, {{.*}}, %[[FLUSH:.*]] : f32
+// CHECK-LABEL: func.func private @__shift_matmul_0_ieee(
+// CHECK-LABEL: func.func private @__shift_matmul_0(
 
-// The exponent-add kernel: 8-lane loads of the padded activations and one
-// broadcast shift word per output channel, lowered to an integer add that
-// skips +-0, then a float add. No multiplication.
+// The unguarded exponent-add kernel: 8-lane loads of the padded activations
+// and one broadcast shift word per output channel; an integer add and a float
+// add per MAC, no multiplication.
 // CHECK-LABEL: func.func private @__shift_conv2d_0_xadd(
 // CHECK-SAME: memref<1x2x1x7x10xf32>, %arg1: memref<1x1x2x3x3x3xi32>, %arg2: memref<1x3x5x8xf32>
 // CHECK-SAME: shift.no_inline
@@ -23,39 +30,51 @@
 // CHECK: vector.load {{.*}} : memref<1x2x1x7x10xf32>, vector<8xf32>
 // CHECK: vector.broadcast {{.*}} : i32 to vector<8xi32>
 // CHECK: arith.bitcast {{.*}} : vector<8xf32> to vector<8xi32>
-// CHECK: arith.andi {{.*}} : vector<8xi32>
-// CHECK: arith.cmpi eq
-// CHECK: arith.select
-// CHECK: arith.addi {{.*}} : vector<8xi32>
-// CHECK: arith.addf {{.*}} : vector<8xf32>
+// CHECK-NEXT: arith.addi {{.*}} : vector<8xi32>
+// CHECK-NEXT: arith.bitcast {{.*}} : vector<8xi32> to vector<8xf32>
+// CHECK-NEXT: arith.addf {{.*}} : vector<8xf32>
 // CHECK-NOT: arith.mulf
 // CHECK-NOT: vector.fma
+// CHECK: math.absf {{.*}} : vector<8xf32>
+// CHECK: arith.cmpf olt
+// CHECK: arith.select
+// CHECK: vector.store
 // CHECK: return
 
-// The IEEE-exact kernel decodes f32 weights and uses FMA.
-// CHECK-LABEL: func.func private @__shift_conv2d_0_fma(
-// CHECK: vector.fma {{.*}} : vector<8xf32>
+// The IEEE fallback decodes f32 weights and multiplies, then adds.
+// CHECK-LABEL: func.func private @__shift_conv2d_0_ieee(
+// CHECK: arith.mulf {{.*}} : vector<8xf32>
+// CHECK-NEXT: arith.addf {{.*}} : vector<8xf32>
 
-// The driver scans the activations, decodes the 4-bit packed codes and
-// dispatches on the scan.
+// The driver scans the activations (|x| >= 2^-63 = biased exponent 64, or 0,
+// and exponent <= 254 - 3 - 1, as alpha reaches 2^0: no product overflows),
+// decodes the 4-bit packed codes and dispatches.
 // CHECK-LABEL: func.func private @__shift_conv2d_0(
-// CHECK: memref.get_global @__shift_conv2d_0_codes : memref<27xi8>
-// CHECK: scf.if %{{.*}} {
+// CHECK-DAG: arith.constant 536870912 : i32
+// CHECK-DAG: arith.constant 2105540607 : i32
+// CHECK-DAG: memref.get_global @__shift_conv2d_0_alpha : memref<3xf32>
+// CHECK-DAG: memref.get_global @__shift_conv2d_0_codes : memref<27xi8>
+// CHECK: scf.if %[[SAFE:.*]] {
 // CHECK-NEXT: call @__shift_conv2d_0_xadd
 // CHECK: } else {
-// CHECK-NEXT: call @__shift_conv2d_0_fma
-// CHECK: memref.get_global @__shift_conv2d_0_alpha
+// CHECK-NEXT: call @__shift_conv2d_0_ieee
+// Alpha is applied only after the exponent-add kernel: the fallback's
+// weights hold it already.
+// CHECK: arith.select %[[SAFE]]
 // CHECK: arith.mulf
 // CHECK: memref.dealloc
 
-// Fast mode trusts the activations: no FMA kernel, no dispatch.
-// FAST-NOT: _fma
+// Fast mode trusts the activations: no fallback kernel, no dispatch.
+// FAST-NOT: _ieee
 // FAST-NOT: scf.if
 // FAST: call @__shift_conv2d_0_xadd
 
-// The decode-fma strategy has no exponent-add kernel.
+// The decode-fma strategy: FMA when the scan allows, IEEE fallback otherwise.
 // FMA-NOT: _xadd
+// FMA: func.func private @__shift_conv2d_0_fma(
+// FMA: vector.fma
 // FMA: call @__shift_conv2d_0_fma
+// FMA: call @__shift_conv2d_0_ieee
 
 func.func @conv(%x: tensor<1x2x5x5xf32>) -> tensor<1x3x5x5xf32> {
   %c = arith.constant dense<2> : tensor<3x2x3x3xi8>

@@ -72,7 +72,8 @@ def Shift_ConvLayoutAttr : EnumAttr<Shift_Dialect, Shift_ConvLayout, "layout"> {
 def Shift_AccumulateMode : I32EnumAttr<"AccumulateMode",
     "how shift.shift_accumulate scales its operand", [
       I32EnumAttrCase<"ieee", 0>,
-      I32EnumAttrCase<"exponent_add", 1>
+      I32EnumAttrCase<"exponent_add", 1>,
+      I32EnumAttrCase<"exponent_add_unguarded", 2>
     ]> {
   let genSpecializedAttr = 0;
   let cppNamespace = "::mlir::shift";
@@ -86,6 +87,10 @@ def Shift_AccumulateModeAttr
     `exponent_add`: one integer add on the bit pattern of `x`; valid only
     for `x` that is +-0 or normal with biased exponent + e <= 254 (the
     caller proves this, e.g. by pre-scanning the activations).
+    `exponent_add_unguarded`: the same add without the test that keeps
+    +-0 exact, so a zero `x` contributes the tiny `s * 2^(e - 127)`; for
+    callers that bound and flush that residue (it saves one instruction
+    per MAC).
   }];
   let assemblyFormat = "`<` $value `>`";
 }

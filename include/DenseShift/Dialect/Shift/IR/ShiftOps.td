@@ -193,7 +193,9 @@ def Shift_ShiftAccumulateOp : Shift_Op<"shift_accumulate",
       (zeros, denormals, NaN, Inf, overflow);
     * `mode = exponent_add` adds `word` to the bit pattern of `x` (one
       integer add) and keeps +-0 exact; it requires `x` to be +-0 or a
-      normal number whose biased exponent plus `e` is at most 254.
+      normal number whose biased exponent plus `e` is at most 254;
+    * `mode = exponent_add_unguarded` drops the zero test: a +-0 `x`
+      contributes `+-2^(e - 127)` instead of 0.
 
     Example:
 
