@@ -38,7 +38,8 @@ shift::buildDenseShiftPipeline(OpPassManager &pm,
                                const DenseShiftPipelineOptions &options) {
   std::string text;
   llvm::raw_string_ostream os(text);
-  os << "shift-from-linalg{mode=" << options.weights
+  os << "shift-record-entry-points,"
+     << "shift-from-linalg{mode=" << options.weights
      << " bits=" << static_cast<unsigned>(options.bits)
      << " zero-free=" << (options.zeroFree ? "true" : "false") << "},"
      << "canonicalize,"

@@ -3,6 +3,7 @@
 #include "DenseShift/Conversion/Passes.h"
 #include "DenseShift/Dialect/Shift/IR/ShiftDialect.h"
 #include "DenseShift/Pipelines/Pipelines.h"
+#include "DenseShift/Transforms/Passes.h"
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/InitAllDialects.h"
@@ -13,6 +14,7 @@
 int main(int argc, char **argv) {
   mlir::registerAllPasses();
   mlir::registerDenseShiftConversionPasses();
+  mlir::shift::registerDenseShiftTransformsPasses();
   mlir::shift::registerDenseShiftPipelines();
 
   mlir::DialectRegistry registry;

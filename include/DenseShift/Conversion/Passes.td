@@ -159,20 +159,5 @@ def ConvertShiftToVector : Pass<"convert-shift-to-vector", "ModuleOp"> {
                            "mlir::vector::VectorDialect"];
 }
 
-def ShiftAnnotateTarget : Pass<"shift-annotate-target", "ModuleOp"> {
-  let summary = "Set target_cpu/target_features on every function";
-  let description = [{
-    Sets the `target_cpu` and `target_features` attributes that survive into
-    LLVM IR on every `llvm.func` and `func.func` with a body, from the
-    target preset (`x86-64-avx2`, `x86-64-avx512`, `aarch64-neon`), so the
-    emitted object uses the intended instruction set whatever tool
-    translates it. Also gives the generated `__shift_*` kernels internal
-    linkage and turns `shift.no_inline` into LLVM's `noinline`.
-  }];
-  let options = [
-    Option<"target", "target", "std::string", /*default=*/"\"x86-64-avx2\"",
-           "x86-64-avx2, x86-64-avx512 or aarch64-neon">
-  ];
-}
 
 #endif // DENSESHIFT_CONVERSION_PASSES_TD

@@ -3,14 +3,12 @@
 #include "DenseShift/Conversion/ShiftToVector/ShiftToVector.h"
 #include "KernelBuilder.h"
 
-#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace mlir {
 #define GEN_PASS_DEF_CONVERTSHIFTTOVECTOR
-#define GEN_PASS_DEF_SHIFTANNOTATETARGET
 #include "DenseShift/Conversion/Passes.h.inc"
 } // namespace mlir
 
@@ -135,37 +133,6 @@ struct ConvertShiftToVectorPass
     patterns.add<MemRefCopyToLinalg>(&getContext());
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
-  }
-};
-
-struct ShiftAnnotateTargetPass
-    : impl::ShiftAnnotateTargetBase<ShiftAnnotateTargetPass> {
-  using ShiftAnnotateTargetBase::ShiftAnnotateTargetBase;
-
-  void runOnOperation() override {
-    std::optional<TargetInfo> info = lookupTarget(target);
-    if (!info) {
-      getOperation()->emitError("unknown target '")
-          << target << "' (expected one of " << knownTargets() << ")";
-      return signalPassFailure();
-    }
-    MLIRContext *ctx = &getContext();
-    auto cpu = StringAttr::get(ctx, info->cpu);
-    auto features = LLVM::TargetFeaturesAttr::get(ctx, info->features);
-    getOperation().walk([&](LLVM::LLVMFuncOp func) {
-      if (func.isExternal())
-        return;
-      func.setTargetCpuAttr(cpu);
-      func.setTargetFeaturesAttr(features);
-      // Generated kernels are module-internal, so that several compiled
-      // models link into one program.
-      if (func.getSymName().starts_with("__shift_"))
-        func.setLinkage(LLVM::Linkage::Internal);
-      if (func->hasAttr(kNoInlineAttrName)) {
-        func.setNoInline(true);
-        func->removeAttr(kNoInlineAttrName);
-      }
-    });
   }
 };
 

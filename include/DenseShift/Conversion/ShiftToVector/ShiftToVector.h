@@ -14,7 +14,6 @@ class RewritePatternSet;
 
 #define GEN_PASS_DECL_SHIFTOUTLINEKERNELS
 #define GEN_PASS_DECL_CONVERTSHIFTTOVECTOR
-#define GEN_PASS_DECL_SHIFTANNOTATETARGET
 #include "DenseShift/Conversion/Passes.h.inc"
 
 namespace shift {

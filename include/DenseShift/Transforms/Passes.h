@@ -1,0 +1,21 @@
+//===- Passes.h - DenseShift transforms -------------------------*- C++ -*-===//
+
+#ifndef DENSESHIFT_TRANSFORMS_PASSES_H
+#define DENSESHIFT_TRANSFORMS_PASSES_H
+
+#include "mlir/Pass/Pass.h"
+
+namespace mlir::shift {
+
+/// Name of the string attribute holding an entry point's C declaration.
+constexpr StringLiteral kCPrototypeAttrName = "denseshift.c_prototype";
+
+#define GEN_PASS_DECL
+#include "DenseShift/Transforms/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "DenseShift/Transforms/Passes.h.inc"
+
+} // namespace mlir::shift
+
+#endif // DENSESHIFT_TRANSFORMS_PASSES_H

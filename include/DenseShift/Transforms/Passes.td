@@ -1,0 +1,46 @@
+//===- Passes.td - DenseShift transforms -------------------*- tablegen -*-===//
+
+#ifndef DENSESHIFT_TRANSFORMS_PASSES_TD
+#define DENSESHIFT_TRANSFORMS_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def ShiftRecordEntryPoints : Pass<"shift-record-entry-points", "ModuleOp"> {
+  let summary = "Record the C prototype of every public function";
+  let description = [{
+    Runs on tensors, before bufferization, while the shapes are known: every
+    public `func.func` whose arguments and results are static f32 tensors gets
+    a `denseshift.c_prototype` string, the C declaration of the entry point
+    the pipeline produces (results become trailing output pointers, in the
+    bare-pointer calling convention), with the shapes in a comment.
+    `denseshift-translate --header` writes it verbatim.
+
+    ```mlir
+    func.func @forward(%x: tensor<1x1x28x28xf32>) -> tensor<1x10xf32>
+    // gets
+    //   denseshift.c_prototype = "/* input: f32[1][1][28][28], output: f32[1][10] */
+    //   void forward(const float *input, float *output);"
+    ```
+
+    A public function with other argument types is an error: the pipeline
+    could not give it a C ABI.
+  }];
+}
+
+def ShiftAnnotateTarget : Pass<"shift-annotate-target", "ModuleOp"> {
+  let summary = "Set target_cpu/target_features on every function";
+  let description = [{
+    Sets the `target_cpu` and `target_features` attributes that survive into
+    LLVM IR on every `llvm.func` and `func.func` with a body, from the
+    target preset (`x86-64-avx2`, `x86-64-avx512`, `aarch64-neon`), so the
+    emitted object uses the intended instruction set whatever tool
+    translates it. Also gives the generated `__shift_*` kernels internal
+    linkage and turns `shift.no_inline` into LLVM's `noinline`.
+  }];
+  let options = [
+    Option<"target", "target", "std::string", /*default=*/"\"x86-64-avx2\"",
+           "x86-64-avx2, x86-64-avx512 or aarch64-neon">
+  ];
+}
+
+#endif // DENSESHIFT_TRANSFORMS_PASSES_TD
