@@ -11,6 +11,13 @@ part), then clang links a shared library.  ``UpstreamToolchain`` is the referenc
 Both produce the project ABI of ``runtime/denseshift_runtime.h``:
 ``void forward(const float *input, float *output)`` with bare pointers to
 dense row-major buffers of the static shapes, output written in place.
+
+Models for the host's architecture run in-process through ctypes
+(:class:`CompiledModel`).  AArch64 models on an x86-64 host run under
+user-mode QEMU (:class:`QemuModel`): the object is linked statically with
+``runtime/run_batches.c`` by ``aarch64-linux-gnu-gcc`` and executed by
+``qemu-aarch64`` on batches passed through temporary files.  Both offer the
+same ``model(x)`` / ``model.run_batch(x)`` API.
 """
 import ctypes
 import json
@@ -159,12 +166,21 @@ def forward_signature(mlir_text):
     return tuple(int(d) for d in match.group(1).split("x")), tuple(int(d) for d in match.group(2).split("x"))
 
 
+def _object_path(library_path):
+    """Where the relocatable object sits beside a library: ``X.so`` -> ``X.o``."""
+    stem = library_path[:-3] if library_path.endswith(".so") else library_path
+    return stem + ".o"
+
+
 def compile(mlir_path, target="x86-64-avx2", toolchain="auto", output=None, opt_level=2,
             clang=None):  # noqa: A001 - mirrors the public API name
-    """Compile ``mlir_path`` to a shared library; returns a :class:`CompiledModel`.
+    """Compile ``mlir_path``; returns a model (:class:`CompiledModel` or, for
+    AArch64 on an x86-64 host, :class:`QemuModel`) callable on numpy batches.
 
-    ``output`` defaults to ``<mlir stem>.<target>.so`` beside the MLIR file.
-    A JSON sidecar (``output + ".json"``) records shapes, target and toolchain.
+    ``output`` defaults to ``<mlir stem>.<target>.so`` beside the MLIR file; the
+    relocatable object (the artifact of docs/abi.md) is kept beside it as
+    ``<output stem>.o``.  A JSON sidecar (``output + ".json"``) records shapes,
+    target, toolchain and the object's path.
     """
     if target not in TARGETS:
         raise ValueError(f"unknown target {target!r}; choose one of {sorted(TARGETS)}")
@@ -175,25 +191,35 @@ def compile(mlir_path, target="x86-64-avx2", toolchain="auto", output=None, opt_
         text = f.read()
     input_shape, output_shape = forward_signature(text)
     stem = os.path.splitext(os.path.abspath(mlir_path))[0]
-    output = output or f"{stem}.{target}.so"
+    output = os.path.abspath(output or f"{stem}.{target}.so")
+    object_output = _object_path(output)
     arch, flags, _ = TARGETS[target]
     clang = clang or os.path.join(LLVM_BIN, "clang")
     with tempfile.TemporaryDirectory(prefix="denseshift-compile-") as workdir:
         linkable = chain.to_linkable(os.path.abspath(mlir_path), workdir, target)
+        obj = linkable
+        if not linkable.endswith(".o"):  # LLVM IR (upstream): code generation by clang
+            obj = os.path.join(workdir, "model.o")
+            _run([clang, f"-O{opt_level}", "-c", "-fPIC", "-Wno-override-module", *flags,
+                  linkable, "-o", obj], "clang (compile object)")
         library = os.path.join(workdir, "model.so")
-        _run([clang, f"-O{opt_level}", "-shared", "-fPIC", "-Wno-override-module", *flags,
-              linkable, *(chain.link_args if arch == platform.machine() else ()), "-o", library],
+        _run([clang, f"-O{opt_level}", "-shared", "-fPIC", *flags,
+              obj, *(chain.link_args if arch == platform.machine() else ()), "-o", library],
              "clang (link shared library)")
+        shutil.move(obj, object_output)
         shutil.move(library, output)
     meta = {"input_shape": input_shape, "output_shape": output_shape, "target": target,
-            "arch": arch, "toolchain": chain.name, "source": os.path.abspath(mlir_path)}
+            "arch": arch, "toolchain": chain.name, "source": os.path.abspath(mlir_path),
+            "object": object_output}
     with open(output + ".json", "w") as f:
         json.dump(meta, f, indent=2)
-    return CompiledModel(output, input_shape, output_shape, target)
+    return _make_model(output, input_shape, output_shape, target, object_output)
 
 
-def load(library_path, input_shape=None, output_shape=None, target=None):
-    """Load a compiled library; shapes default to its JSON sidecar."""
+def load(library_path, input_shape=None, output_shape=None, target=None, object_path=None):
+    """Load a compiled library; shapes, target and object default to its JSON
+    sidecar.  AArch64 models on an x86-64 host come back as :class:`QemuModel`
+    (which runs the object ``<library stem>.o``), others as :class:`CompiledModel`."""
     meta = {}
     if os.path.isfile(library_path + ".json"):
         with open(library_path + ".json") as f:
@@ -202,7 +228,15 @@ def load(library_path, input_shape=None, output_shape=None, target=None):
     output_shape = output_shape or meta.get("output_shape")
     if input_shape is None or output_shape is None:
         raise ToolchainError(f"{library_path}: shapes unknown (no .json sidecar); pass them")
-    return CompiledModel(library_path, input_shape, output_shape, target or meta.get("target"))
+    object_path = object_path or meta.get("object") or _object_path(library_path)
+    return _make_model(library_path, input_shape, output_shape, target or meta.get("target"),
+                       object_path)
+
+
+def _make_model(library, input_shape, output_shape, target, object_path):
+    if target in TARGETS and TARGETS[target][0] == "aarch64" and platform.machine() == "x86_64":
+        return QemuModel(library, input_shape, output_shape, target, object_path)
+    return CompiledModel(library, input_shape, output_shape, target)
 
 
 def _host_can_run(target):
@@ -256,17 +290,108 @@ class CompiledModel:
         self._fn(x.ctypes.data, out.ctypes.data)
         return out
 
+    def _run_chunks(self, chunks):
+        """(count, *input_shape) -> (count, *output_shape): one forward per chunk."""
+        return np.stack([self.run_batch(chunk) for chunk in chunks])
+
     def __call__(self, x):
         """Run any batch size: split into chunks of the compiled batch, pad the last."""
         x = np.asarray(x, dtype=np.float32)
         batch = self.input_shape[0]
         if x.shape[1:] != self.input_shape[1:]:
             raise ValueError(f"expected (B, {', '.join(map(str, self.input_shape[1:]))}), got {x.shape}")
-        outputs = []
-        for start in range(0, len(x), batch):
-            chunk = x[start:start + batch]
-            count = len(chunk)
-            if count < batch:
-                chunk = np.concatenate([chunk, np.zeros((batch - count,) + chunk.shape[1:], np.float32)])
-            outputs.append(self.run_batch(chunk)[:count])
-        return np.concatenate(outputs) if outputs else np.zeros((0,) + self.output_shape[1:], np.float32)
+        if len(x) == 0:
+            return np.zeros((0,) + self.output_shape[1:], np.float32)
+        chunks = -(-len(x) // batch)
+        padded = np.zeros((chunks * batch,) + x.shape[1:], np.float32)
+        padded[:len(x)] = x
+        out = self._run_chunks(padded.reshape((chunks,) + self.input_shape))
+        return out.reshape((chunks * batch,) + self.output_shape[1:])[:len(x)]
+
+
+RUN_BATCHES = os.path.join(REPO_ROOT, "runtime", "run_batches.c")
+QEMU_AARCH64 = "qemu-aarch64"
+AARCH64_GCC = "aarch64-linux-gnu-gcc"
+AARCH64_SYSROOT = "/usr/aarch64-linux-gnu"
+
+
+def qemu_missing(qemu=QEMU_AARCH64, cc=AARCH64_GCC):
+    """None if AArch64 models can run here under QEMU, else the reason (naming
+    the Debian packages to install)."""
+    problems = []
+    if shutil.which(qemu) is None:
+        problems.append(f"{qemu} not found (install the Debian package qemu-user)")
+    if shutil.which(cc) is None:
+        problems.append(f"{cc} not found (install the Debian package gcc-aarch64-linux-gnu)")
+    if not os.path.isfile(RUN_BATCHES):
+        problems.append(f"{RUN_BATCHES} not found (the source checkout's runtime/ is needed)")
+    return "; ".join(problems) or None
+
+
+class QemuModel(CompiledModel):
+    """An AArch64 model on an x86-64 host, run under user-mode QEMU.
+
+    On first use the object is linked statically with ``runtime/run_batches.c``
+    (``aarch64-linux-gnu-gcc -static``, sizes from the forward signature) into a
+    private temporary directory; every call then writes its batches to a
+    temporary file, runs ``qemu-aarch64 -L /usr/aarch64-linux-gnu`` once over
+    all of them and reads the logits back.  ``model(x)`` and ``run_batch(x)``
+    behave as for :class:`CompiledModel`; ``last_forward_seconds`` is the time
+    the last call spent in ``forward`` (emulated, so not a native latency).
+    """
+
+    def __init__(self, library, input_shape, output_shape, target="aarch64-neon",
+                 object_path=None, qemu=QEMU_AARCH64, cc=AARCH64_GCC, sysroot=AARCH64_SYSROOT):
+        super().__init__(library, input_shape, output_shape, target)
+        self.object = object_path or _object_path(library)
+        self.qemu, self.cc, self.sysroot = qemu, cc, sysroot
+        self.last_forward_seconds = None
+        self._workdir = None
+        self._exe = None
+
+    def _load(self):
+        if self._exe is not None:
+            return
+        missing = qemu_missing(self.qemu, self.cc)
+        if missing:
+            raise ToolchainError(f"cannot run {self.target} code on this "
+                                 f"{platform.machine()} host: {missing}")
+        if not os.path.isfile(self.object):
+            raise ToolchainError(f"{self.object} not found: the object file is needed to run "
+                                 f"{self.target} code under QEMU; compile the model again")
+        workdir = tempfile.TemporaryDirectory(prefix="denseshift-qemu-")
+        exe = os.path.join(workdir.name, "run_batches")
+        _run([self.cc, "-O2", "-static",
+              f"-DDS_INPUT_SIZE={int(np.prod(self.input_shape))}",
+              f"-DDS_OUTPUT_SIZE={int(np.prod(self.output_shape))}",
+              RUN_BATCHES, os.path.abspath(self.object), "-lm", "-o", exe],
+             f"{self.cc} (link {os.path.basename(self.object)} with run_batches.c)")
+        self._workdir, self._exe = workdir, exe  # the directory lives as long as the model
+
+    def run_batch(self, x):
+        """One call of ``forward(input, output)`` on exactly its static batch size."""
+        x = np.ascontiguousarray(x, dtype=np.float32)
+        if x.shape != self.input_shape:
+            raise ValueError(f"expected input {self.input_shape}, got {x.shape}")
+        return self._run_chunks(x[None])[0]
+
+    def _run_chunks(self, chunks):
+        self._load()
+        count = len(chunks)
+        with tempfile.TemporaryDirectory(prefix="denseshift-qemu-io-") as io_dir:
+            inputs = os.path.join(io_dir, "inputs.f32")
+            outputs = os.path.join(io_dir, "outputs.f32")
+            np.ascontiguousarray(chunks, dtype=np.float32).tofile(inputs)
+            argv = [self.qemu, "-L", self.sysroot, self._exe, inputs, outputs, str(count)]
+            proc = subprocess.run(argv, capture_output=True, text=True)
+            if proc.returncode != 0:
+                tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-20:])
+                raise ToolchainError(f"{self.qemu} run failed (exit {proc.returncode}, "
+                                     f"{' '.join(argv)}):\n{tail}")
+            out = np.fromfile(outputs, dtype=np.float32)
+        expected = count * int(np.prod(self.output_shape))
+        if out.size != expected:
+            raise ToolchainError(f"{self.qemu}: expected {expected} output floats, got {out.size}")
+        match = re.search(r"forward_seconds\s+([0-9.eE+-]+)", proc.stderr)
+        self.last_forward_seconds = float(match.group(1)) if match else None
+        return out.reshape((count,) + self.output_shape)
