@@ -1,9 +1,10 @@
 #!/usr/bin/python3
 """The README's main job: train a small shift network (and its FP32 twin)
 briefly on Fashion-MNIST, export it to MLIR, compile it with denseshift-opt +
-denseshift-translate for x86-64 and AArch64, run both (AArch64 under
-qemu-aarch64), and report accuracy, parity with PyTorch, weight bytes and
-latency."""
+denseshift-translate for x86-64 and AArch64 and run both through
+denseshift.runtime (x86-64 in-process via ctypes, AArch64 under qemu-aarch64),
+and report accuracy, parity with PyTorch, weight bytes and latency (batch-1
+calls timed from Python, for the compiled model as for PyTorch)."""
 
 import argparse
 import json
@@ -19,10 +20,9 @@ sys.path.insert(0, os.path.join(ROOT, "python"))
 
 import torch  # noqa: E402
 
+from denseshift import runtime  # noqa: E402
 from denseshift.checkpoint import load_model  # noqa: E402
 from denseshift.data import load_split  # noqa: E402
-
-BIN = os.path.join(ROOT, "build", "bin")
 
 
 def run(argv, **kw):
@@ -46,31 +46,20 @@ def accuracy(logits, labels):
     return float((logits.argmax(1) == labels).mean())
 
 
-def compile_and_run(mlir, target, work, images, count):
-    lowered = os.path.join(work, f"{target}.ll.mlir")
-    obj = os.path.join(work, f"{target}.o")
-    exe = os.path.join(work, f"{target}.run")
-    run([os.path.join(BIN, "denseshift-opt"), mlir,
-         f"--denseshift-pipeline=target={target}", "-o", lowered])
-    t0 = time.perf_counter()
-    run([os.path.join(BIN, "denseshift-translate"), f"--target={target}",
-         lowered, "-o", obj])
-    sizes = [f"-DDS_INPUT_SIZE={28 * 28}", "-DDS_OUTPUT_SIZE=10"]
-    harness = os.path.join(ROOT, "runtime", "run_batches.c")
-    inputs = os.path.join(work, "inputs.f32")
-    outputs = os.path.join(work, f"{target}.out.f32")
-    images[:count].astype(np.float32).tofile(inputs)
-    if target.startswith("aarch64"):
-        run(["aarch64-linux-gnu-gcc", "-O2", "-static", *sizes, harness, obj,
-             "-lm", "-o", exe])
-        cmd = ["qemu-aarch64", "-L", "/usr/aarch64-linux-gnu", exe]
-    else:
-        run(["clang-22", "-O2", *sizes, harness, obj, "-lm", "-o", exe])
-        cmd = ["taskset", "-c", "0", exe]
-    result = run(cmd + [inputs, outputs, str(count)])
-    seconds = float(result.stderr.split()[-1])
-    logits = np.fromfile(outputs, dtype=np.float32).reshape(count, 10)
-    return logits, seconds / count, os.path.getsize(obj)
+def compile_and_run(mlir, target, images, count):
+    """Compile with the project toolchain through denseshift.runtime and run
+    the first ``count`` images: in-process (ctypes) on the host, under
+    qemu-aarch64 for AArch64 (runtime.QemuModel)."""
+    print(f"+ denseshift.compile({mlir}, target={target}, toolchain=project)",
+          flush=True)
+    try:
+        model = runtime.compile(mlir, target=target, toolchain=runtime.ProjectToolchain())
+        t0 = time.perf_counter()
+        logits = model(images[:count])
+        seconds = time.perf_counter() - t0
+    except runtime.ToolchainError as err:
+        sys.exit(f"demo: {err}")
+    return logits, seconds / count, os.path.getsize(model.object)
 
 
 def main():
@@ -114,8 +103,7 @@ def main():
     scale = float(np.abs(torch_logits).max())
     for target, count in [("x86-64-avx2", len(images)),
                           ("aarch64-neon", min(args.arm_count, len(images)))]:
-        logits, latency, obj_bytes = compile_and_run(mlir, target, args.out,
-                                                     images, count)
+        logits, latency, obj_bytes = compile_and_run(mlir, target, images, count)
         ref = torch_logits[:count]
         results[target] = {
             "images": count,

@@ -228,7 +228,10 @@ def load(library_path, input_shape=None, output_shape=None, target=None, object_
     output_shape = output_shape or meta.get("output_shape")
     if input_shape is None or output_shape is None:
         raise ToolchainError(f"{library_path}: shapes unknown (no .json sidecar); pass them")
-    object_path = object_path or meta.get("object") or _object_path(library_path)
+    if object_path is None:  # beside the library (moves with it), else the recorded path
+        object_path = _object_path(library_path)
+        if not os.path.isfile(object_path) and meta.get("object"):
+            object_path = meta["object"]
     return _make_model(library_path, input_shape, output_shape, target or meta.get("target"),
                        object_path)
 
@@ -236,7 +239,7 @@ def load(library_path, input_shape=None, output_shape=None, target=None, object_
 def _make_model(library, input_shape, output_shape, target, object_path):
     if target in TARGETS and TARGETS[target][0] == "aarch64" and platform.machine() == "x86_64":
         return QemuModel(library, input_shape, output_shape, target, object_path)
-    return CompiledModel(library, input_shape, output_shape, target)
+    return CompiledModel(library, input_shape, output_shape, target, object_path)
 
 
 def _host_can_run(target):
@@ -255,10 +258,14 @@ def _host_can_run(target):
 
 
 class CompiledModel:
-    """A compiled ``@forward``: call it on float32 arrays of any batch size."""
+    """A compiled ``@forward``: call it on float32 arrays of any batch size.
 
-    def __init__(self, library, input_shape, output_shape, target=None):
+    ``library`` is the shared library, ``object`` the relocatable object kept
+    beside it by :func:`compile` (``None`` if unknown)."""
+
+    def __init__(self, library, input_shape, output_shape, target=None, object_path=None):
         self.library = library
+        self.object = object_path
         self.input_shape = tuple(int(d) for d in input_shape)
         self.output_shape = tuple(int(d) for d in output_shape)
         self.target = target
@@ -342,8 +349,8 @@ class QemuModel(CompiledModel):
 
     def __init__(self, library, input_shape, output_shape, target="aarch64-neon",
                  object_path=None, qemu=QEMU_AARCH64, cc=AARCH64_GCC, sysroot=AARCH64_SYSROOT):
-        super().__init__(library, input_shape, output_shape, target)
-        self.object = object_path or _object_path(library)
+        super().__init__(library, input_shape, output_shape, target,
+                         object_path or _object_path(library))
         self.qemu, self.cc, self.sysroot = qemu, cc, sysroot
         self.last_forward_seconds = None
         self._workdir = None
