@@ -10,6 +10,12 @@
 #             when denseshift-opt registers it)
 #   upstream  plain upstream passes, linalg -> loops; the oracle for the
 #             harness itself and the fallback while there is no pipeline
+#
+# DENSESHIFT_PIPELINE_OPTIONS, if set, is appended inside the pipeline's
+# option string, e.g. "mode=fast strategy=decode-fma" gives
+#   --denseshift-pipeline=target=TARGET mode=fast strategy=decode-fma
+# It is an error with the upstream lowering, which has no such options (a
+# test that asks for them must not silently run without them).
 set -eu
 
 if [ $# -ne 3 ]; then
@@ -31,11 +37,18 @@ if [ -z "$lowering" ]; then
   fi
 fi
 
+options=${DENSESHIFT_PIPELINE_OPTIONS:-}
+
 case $lowering in
 pipeline)
-  denseshift-opt "--denseshift-pipeline=target=$target" "$input" -o "$lowered"
+  denseshift-opt "--denseshift-pipeline=target=$target${options:+ $options}" \
+    "$input" -o "$lowered"
   ;;
 upstream)
+  if [ -n "$options" ]; then
+    echo "$0: DENSESHIFT_PIPELINE_OPTIONS='$options' needs the pipeline lowering" >&2
+    exit 2
+  fi
   denseshift-opt "$input" \
     "--transform-preload-library=transform-library-paths=$here/Inputs/bufferize.transform.mlir" \
     --transform-interpreter |
