@@ -1,6 +1,16 @@
 /*===- harness.c - Check a compiled layer against its reference -----------===*
  *
- * Usage: harness INPUT.bin EXPECTED.bin [INPUT_COUNT OUTPUT_COUNT]
+ * Usage: harness [OPTIONS] INPUT.bin EXPECTED.bin [INPUT_COUNT OUTPUT_COUNT]
+ *
+ * Options (before the files):
+ *   --abs-tol X        add X to the bound on every finite output:
+ *                      |got - ref| <= 1e-5 * max|ref| + X (for error bounds
+ *                      with an absolute term, such as mode=fast's)
+ *   --abs-tol-file F   the same, X read from file F (gen_layer.py writes
+ *                      fast_abs_tol.txt), since lit RUN lines cannot
+ *                      substitute a command's output
+ *   --exact-zeros      where the reference is exactly 0, the output must be
+ *                      +-0 (no residue of a zero input, however small)
  *
  * INPUT.bin holds float32 activations, EXPECTED.bin the float64 reference
  * (NaN and +-Inf where IEEE float32 arithmetic gives them). Counts default
@@ -60,6 +70,18 @@ static size_t parse_count(const char *text) {
   return (size_t)value;
 }
 
+static double parse_tolerance(const char *text) {
+  char *end;
+  double value = strtod(text, &end);
+  while (*end == '\n' || *end == ' ')
+    ++end;
+  if (*text == '\0' || *end != '\0' || !(value >= 0.0) || isinf(value)) {
+    fprintf(stderr, "bad absolute tolerance '%s'\n", text);
+    exit(2);
+  }
+  return value;
+}
+
 static uint32_t bits_of(float value) {
   uint32_t bits;
   memcpy(&bits, &value, sizeof bits);
@@ -93,10 +115,33 @@ static int guards_intact(const float *buffer, size_t count) {
 }
 
 int main(int argc, char **argv) {
+  const char *program = argv[0];
+  double abs_tol = 0.0;
+  int exact_zeros = 0;
+  while (argc > 1 && strncmp(argv[1], "--", 2) == 0) {
+    if (strcmp(argv[1], "--exact-zeros") == 0) {
+      exact_zeros = 1;
+      argv += 1, argc -= 1;
+    } else if (argc > 2 && strcmp(argv[1], "--abs-tol") == 0) {
+      abs_tol = parse_tolerance(argv[2]);
+      argv += 2, argc -= 2;
+    } else if (argc > 2 && strcmp(argv[1], "--abs-tol-file") == 0) {
+      size_t bytes;
+      char *text = read_file(argv[2], &bytes);
+      text = realloc(text, bytes + 1);
+      text[bytes] = '\0';
+      abs_tol = parse_tolerance(text);
+      free(text);
+      argv += 2, argc -= 2;
+    } else {
+      argc = 0; /* usage error */
+    }
+  }
   if (argc != 3 && argc != 5) {
     fprintf(stderr,
-            "usage: %s INPUT.bin EXPECTED.bin [INPUT_COUNT OUTPUT_COUNT]\n",
-            argv[0]);
+            "usage: %s [--abs-tol X | --abs-tol-file F] [--exact-zeros] "
+            "INPUT.bin EXPECTED.bin [INPUT_COUNT OUTPUT_COUNT]\n",
+            program);
     return 2;
   }
   size_t input_bytes, expected_bytes;
@@ -156,7 +201,7 @@ int main(int argc, char **argv) {
       ++nonfinite;
     }
   }
-  double bound = TOLERANCE * max_ref;
+  double bound = TOLERANCE * max_ref + abs_tol;
 
   double worst = 0.0;
   size_t worst_index = 0, mismatches = 0, first_bad = 0;
@@ -170,6 +215,8 @@ int main(int argc, char **argv) {
     else {
       double error = fabs(got - want);
       ok = isfinite(got) && error <= bound;
+      if (exact_zeros && want == 0.0 && got != 0.0)
+        ok = 0;
       if (!isfinite(got) || error > worst) {
         worst = isfinite(got) ? error : INFINITY;
         worst_index = i;
@@ -182,15 +229,17 @@ int main(int argc, char **argv) {
   if (mismatches) {
     printf("FAIL: %zu of %zu outputs wrong; first output[%zu] = %.9g, "
            "expected %.9g; worst error %.3g at [%zu] (bound %.3g = %g * "
-           "max|ref| %.6g)\n",
+           "max|ref| %.6g + abs %.3g%s)\n",
            mismatches, output_count, first_bad, (double)output[first_bad],
-           expected[first_bad], worst, worst_index, bound, TOLERANCE, max_ref);
+           expected[first_bad], worst, worst_index, bound, TOLERANCE, max_ref,
+           abs_tol, exact_zeros ? ", zeros exact" : "");
     failed = 1;
   }
   if (failed)
     return 1;
   printf("PASS: %zu outputs (%zu NaN/Inf matched), worst error %.3g at [%zu], "
-         "bound %.3g (max|ref| %.6g)\n",
-         output_count, nonfinite, worst, worst_index, bound, max_ref);
+         "bound %.3g (max|ref| %.6g, abs %.3g%s)\n",
+         output_count, nonfinite, worst, worst_index, bound, max_ref, abs_tol,
+         exact_zeros ? ", zeros exact" : "");
   return 0;
 }
