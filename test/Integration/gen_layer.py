@@ -8,18 +8,39 @@ Writes into the output directory:
   expected.bin  the float64 reference, row-major; where IEEE float32
                 arithmetic gives NaN or +-Inf, that value
   layer.json    the spec and a summary, for whoever debugs a failure
+  fast_abs_tol.txt  the absolute term of mode=fast's documented error bound
+                (below), for `harness --abs-tol-file`
 
 Examples:
   gen_layer.py conv --input-shape 1x3x9x11 --filters 5 --kernel 3x3 --pad 1 \
       --bits 3 --format zero-free --seed 1 -o DIR
   gen_layer.py fc --m 5 --k 129 --n 65 --bits 4 --format with-zero -o DIR
+  gen_layer.py fc --m 9 --k 45 --n 13 --input-kind tiny --normal-fraction 0 \
+      --tiny-max-exp -80 -o DIR
 
-Input kinds: `normal` draws N(0, 1). `special` mixes +0, -0, denormals, a few
+Input kinds: `normal` draws N(0, 1). `tiny` is finite only: +0, -0,
+denormals and tiny normals (|x| in [2^-126, 2^T), T = --tiny-max-exp,
+default -60) mixed with N(0, 1) values (--normal-fraction); the first
+third of the rows (conv: input rows of every channel, FC: rows of the batch)
+is all +-0, so some outputs are exactly zero (see `harness --exact-zeros`).
+With --normal-fraction 0 and a low --tiny-max-exp, max|ref| is so small
+that mode=fast's absolute error term, not the relative one, is what holds.
+`special` mixes +0, -0, denormals, a few
 NaN and +-Inf, and values near the float32 maximum. A near-maximum value is
 kept only where every weight it meets (nonzero, as alpha*s*2^e and as s*2^e
 alone) has magnitude >= 2, so its products overflow whatever the order of
 evaluation: the expected result is then unambiguous (+-Inf, or NaN when
 signs meet). Elsewhere it is replaced by a normal draw.
+
+mode=fast error bound (the exponent-add kernel skips the scan): for finite
+inputs, |y - ref| <= max|alpha| * (fan_in * 2^(K-125) + 2^-87)
++ 1e-5 * max|ref|, with K = 2^(bits-1) - 1 the largest exponent code
+(zero-free; 2^(bits-1) - 2 with zero) and fan_in = C/groups*KH*KW (conv)
+or K (FC). A +-0 or denormal x becomes at most 2^(K-126) once its exponent
+field has had the code added; the kernel flushes sums below 2^-87. alpha is
+the per-channel scale with the exponent written as the code, w = alpha * s
+* 2^k, k in [0, K] (docs/kernels.md; the compiler folds 2^emin into alpha
+the same way): here --alpha-range's draw times 2^emin.
 """
 
 import argparse
@@ -81,7 +102,7 @@ def make_weights(shape, bits, fmt, emin, alpha_range, rng):
     if not np.array_equal(w.astype(np.float64), w64):
         sys.exit("gen_layer.py: a weight alpha*s*2^e is not exact in float32; "
                  "adjust --emin or --alpha-range")
-    return w, np.abs(scale).reshape(shape), emin
+    return w, np.abs(scale).reshape(shape), emin, alpha
 
 
 # --------------------------------------------------------------------------
@@ -110,9 +131,10 @@ class Conv:
         self.in_shape = (self.n, self.c, self.h, self.w)
         self.out_shape = (self.n, self.f, self.oh, self.ow)
         # PyTorch layout, output channel first: F x C/G x KH x KW.
-        self.weight, self.exp_scale, self.emin = make_weights(
+        self.weight, self.exp_scale, self.emin, self.alpha = make_weights(
             (self.f, self.cg, self.kh, self.kw), args.bits, args.format,
             args.emin, args.alpha_range, rng)
+        self.fan_in = self.cg * self.kh * self.kw
 
     def depthwise(self):
         return self.g > 1 and self.g == self.c and self.f == self.c
@@ -211,9 +233,10 @@ class FullyConnected:
         self.in_shape = (self.m, self.k)
         self.out_shape = (self.m, self.n)
         # PyTorch layout N x K; alpha per output feature.
-        self.weight, self.exp_scale, self.emin = make_weights(
+        self.weight, self.exp_scale, self.emin, self.alpha = make_weights(
             (self.n, self.k), args.bits, args.format, args.emin,
             args.alpha_range, rng)
+        self.fan_in = self.k
 
     def contract(self, x, w):
         return np.asarray(x, np.float64) @ np.asarray(w, np.float64).T
@@ -270,6 +293,43 @@ def special_input(layer, rng, count):
     return x
 
 
+def tiny_input(layer, rng, normal_fraction, max_exp):
+    """Finite only: +0, -0, denormals, tiny normals in [2^-126, 2^max_exp),
+    N(0, 1); the first rows of every batch item all +-0."""
+    shape = layer.in_shape
+    size = int(np.prod(shape))
+    rest = 1.0 - normal_fraction
+    kind = rng.choice(5, size=size, p=[normal_fraction] + [rest / 4] * 4)
+    x = rng.standard_normal(size).astype(np.float32)
+    x[kind == 1] = np.float32(0.0)
+    x[kind == 2] = np.float32(-0.0)
+    negative = rng.integers(0, 2, size=size, dtype=np.uint32) << 31
+    denormal_bits = rng.integers(1, 0x00800000, size=size, dtype=np.uint32)
+    x = np.where(kind == 3, (denormal_bits | negative).view(np.float32), x)
+    # Log-uniform in [2^-126, 2^max_exp), rounded to float32 and kept below.
+    tiny = np.exp2(rng.uniform(-126.0, max_exp, size=size)).astype(np.float32)
+    tiny = np.minimum(tiny, np.nextafter(np.float32(2.0**max_exp), np.float32(0)))
+    tiny = np.maximum(tiny, np.float32(2.0**-126))
+    tiny = np.where(negative != 0, -tiny, tiny)
+    x = np.where(kind == 4, tiny, x).reshape(shape)
+    # Rows (conv: input rows, FC: input rows m) of nothing but zeros.
+    rows = max(1, shape[-2] // 3) if isinstance(layer, Conv) else max(1, shape[0] // 3)
+    if isinstance(layer, Conv):
+        signs = rng.integers(0, 2, size=x[:, :, :rows].shape) == 1
+        x[:, :, :rows] = np.where(signs, np.float32(-0.0), np.float32(0.0))
+    else:
+        signs = rng.integers(0, 2, size=x[:rows].shape) == 1
+        x[:rows] = np.where(signs, np.float32(-0.0), np.float32(0.0))
+    return x
+
+
+def fast_abs_tol(layer, bits, fmt):
+    """The absolute term of mode=fast's bound (module docstring)."""
+    top = 2 ** (bits - 1) - 1 - (0 if fmt == "zero-free" else 1)
+    alpha = float(np.abs(layer.alpha).max()) * 2.0**layer.emin
+    return alpha * (layer.fan_in * 2.0 ** (top - 125) + 2.0**-87)
+
+
 def reference(layer, x):
     """float64 sum(x * w), with the NaN/Inf float32 IEEE arithmetic gives."""
     x64 = x.astype(np.float64)
@@ -316,8 +376,12 @@ def main():
         p.add_argument("--alpha-range", default="0.5,2",
                        help="alpha per output channel, uniform in [LO, HI)")
         p.add_argument("--seed", type=int, default=0)
-        p.add_argument("--input-kind", choices=["normal", "special"],
+        p.add_argument("--input-kind", choices=["normal", "tiny", "special"],
                        default="normal")
+        p.add_argument("--normal-fraction", type=float, default=0.4,
+                       help="share of N(0, 1) values in a tiny input")
+        p.add_argument("--tiny-max-exp", type=int, default=-60,
+                       help="tiny normals of a tiny input are below 2^this")
         p.add_argument("--special-count", type=int, default=1,
                        help="NaN, +Inf, -Inf, +huge, -huge values of each")
         p.add_argument("-o", "--output-dir", required=True)
@@ -332,6 +396,15 @@ def main():
     if args.input_kind == "normal":
         x = rng.standard_normal(layer.in_shape).astype(np.float32)
         expected = reference(layer, x)
+    elif args.input_kind == "tiny":
+        if not (0 <= args.normal_fraction <= 1 and -125 <= args.tiny_max_exp <= -60):
+            sys.exit("gen_layer.py: --normal-fraction wants [0, 1], "
+                     "--tiny-max-exp [-125, -60]")
+        x = tiny_input(layer, rng, args.normal_fraction, args.tiny_max_exp)
+        expected = reference(layer, x)
+        if not (expected == 0).any() or (expected == 0).all():
+            sys.exit("gen_layer.py: the tiny input gives no exactly-zero output "
+                     "(or only those); use more input rows")
     else:
         # Redraw until the output mixes finite and non-finite values: a test
         # where everything is NaN checks nothing.
@@ -357,6 +430,9 @@ def main():
         f.write("\n".join(body) + "\n}\n")
     x.astype("<f4").tofile(os.path.join(args.output_dir, "input.bin"))
     expected.astype("<f8").tofile(os.path.join(args.output_dir, "expected.bin"))
+    abs_tol = fast_abs_tol(layer, args.bits, args.format)
+    with open(os.path.join(args.output_dir, "fast_abs_tol.txt"), "w") as f:
+        f.write(f"{abs_tol!r}\n")
     summary = {
         "spec": spec,
         "input_shape": list(layer.in_shape),
@@ -365,13 +441,17 @@ def main():
         "expected_inf": int(np.isinf(expected).sum()),
         "expected_finite": int(np.isfinite(expected).sum()),
         "input_huge_kept": int((np.isfinite(x) & (np.abs(x) >= HUGE_LO)).sum()),
+        "expected_zero": int((expected == 0).sum()),
+        "fan_in": layer.fan_in,
+        "fast_abs_tol": abs_tol,
     }
     with open(os.path.join(args.output_dir, "layer.json"), "w") as f:
         json.dump(summary, f, indent=1, sort_keys=True)
     print(f"input {'x'.join(map(str, layer.in_shape))} "
           f"output {'x'.join(map(str, layer.out_shape))} "
           f"nan {summary['expected_nan']} inf {summary['expected_inf']} "
-          f"huge-kept {summary['input_huge_kept']}")
+          f"huge-kept {summary['input_huge_kept']} "
+          f"zero {summary['expected_zero']} fast-abs-tol {abs_tol:.3g}")
 
 
 if __name__ == "__main__":
