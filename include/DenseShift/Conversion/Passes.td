@@ -47,7 +47,8 @@ def ConvertLinalgToShift : Pass<"shift-from-linalg"> {
                 "into shift ops";
   let description = [{
     Matches `linalg.conv_2d_nchw_fchw`, `linalg.conv_2d_nhwc_hwcf`,
-    `linalg.depthwise_conv_2d_nchw_chw`, `linalg.conv_2d_ngchw_fgchw`
+    `linalg.depthwise_conv_2d_nchw_chw`/`_nhwc_hwc`,
+    `linalg.conv_2d_ngchw_fgchw`/`_gfchw`
     (between `tensor.expand_shape`/`tensor.collapse_shape`, as the frontend
     exports grouped convolutions) and `linalg.matmul` (plain or with the
     transposed-weight indexing maps) whose weights are `arith.constant`s and

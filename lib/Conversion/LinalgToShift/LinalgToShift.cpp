@@ -239,15 +239,15 @@ LogicalResult rewriteConv(PatternRewriter &rewriter, Operation *op,
 }
 
 template <typename Op>
-struct ConvPatternBase : OpRewritePattern<Op> {
-  ConvPatternBase(MLIRContext *ctx, const WeightConversionOptions &options)
+struct ConstantWeightPattern : OpRewritePattern<Op> {
+  ConstantWeightPattern(MLIRContext *ctx, const WeightConversionOptions &options)
       : OpRewritePattern<Op>(ctx), options(options) {}
   WeightConversionOptions options;
 };
 
 /// linalg.conv_2d_nchw_fchw → shift.conv2d (nchw_fchw).
-struct ConvNchwFchwPattern : ConvPatternBase<linalg::Conv2DNchwFchwOp> {
-  using ConvPatternBase::ConvPatternBase;
+struct ConvNchwFchwPattern : ConstantWeightPattern<linalg::Conv2DNchwFchwOp> {
+  using ConstantWeightPattern::ConstantWeightPattern;
   LogicalResult matchAndRewrite(linalg::Conv2DNchwFchwOp op,
                                 PatternRewriter &rewriter) const override {
     auto shape = cast<RankedTensorType>(op.getInputs()[1].getType()).getShape();
@@ -260,8 +260,8 @@ struct ConvNchwFchwPattern : ConvPatternBase<linalg::Conv2DNchwFchwOp> {
 };
 
 /// linalg.conv_2d_nhwc_hwcf → shift.conv2d (nhwc_hwcf).
-struct ConvNhwcHwcfPattern : ConvPatternBase<linalg::Conv2DNhwcHwcfOp> {
-  using ConvPatternBase::ConvPatternBase;
+struct ConvNhwcHwcfPattern : ConstantWeightPattern<linalg::Conv2DNhwcHwcfOp> {
+  using ConstantWeightPattern::ConstantWeightPattern;
   LogicalResult matchAndRewrite(linalg::Conv2DNhwcHwcfOp op,
                                 PatternRewriter &rewriter) const override {
     auto shape = cast<RankedTensorType>(op.getInputs()[1].getType()).getShape();
@@ -276,8 +276,8 @@ struct ConvNhwcHwcfPattern : ConvPatternBase<linalg::Conv2DNhwcHwcfOp> {
 /// linalg.depthwise_conv_2d_nchw_chw → shift.conv2d with groups = C and
 /// codes C x 1 x KH x KW.
 struct DepthwiseNchwChwPattern
-    : ConvPatternBase<linalg::DepthwiseConv2DNchwChwOp> {
-  using ConvPatternBase::ConvPatternBase;
+    : ConstantWeightPattern<linalg::DepthwiseConv2DNchwChwOp> {
+  using ConstantWeightPattern::ConstantWeightPattern;
   LogicalResult matchAndRewrite(linalg::DepthwiseConv2DNchwChwOp op,
                                 PatternRewriter &rewriter) const override {
     auto src = cast<RankedTensorType>(op.getInputs()[1].getType()).getShape();
@@ -293,8 +293,8 @@ struct DepthwiseNchwChwPattern
 /// linalg.depthwise_conv_2d_nhwc_hwc → shift.conv2d with groups = C and
 /// codes KH x KW x 1 x C.
 struct DepthwiseNhwcHwcPattern
-    : ConvPatternBase<linalg::DepthwiseConv2DNhwcHwcOp> {
-  using ConvPatternBase::ConvPatternBase;
+    : ConstantWeightPattern<linalg::DepthwiseConv2DNhwcHwcOp> {
+  using ConstantWeightPattern::ConstantWeightPattern;
   LogicalResult matchAndRewrite(linalg::DepthwiseConv2DNhwcHwcOp op,
                                 PatternRewriter &rewriter) const override {
     auto src = cast<RankedTensorType>(op.getInputs()[1].getType()).getShape();
@@ -307,8 +307,8 @@ struct DepthwiseNhwcHwcPattern
   }
 };
 
-/// collapse(linalg.conv_2d_ngchw_fgchw(expand(x), w)) → grouped shift.conv2d;
-/// the form the frontend exports for 1 < groups < channels.
+/// collapse(linalg.conv_2d_ngchw_{fgchw,gfchw}(expand(x), w)) → grouped
+/// shift.conv2d; the form the frontend exports for 1 < groups < channels.
 struct GroupedConvPattern : OpRewritePattern<tensor::CollapseShapeOp> {
   GroupedConvPattern(MLIRContext *ctx, const WeightConversionOptions &options)
       : OpRewritePattern(ctx), options(options) {}
@@ -316,37 +316,44 @@ struct GroupedConvPattern : OpRewritePattern<tensor::CollapseShapeOp> {
 
   LogicalResult matchAndRewrite(tensor::CollapseShapeOp collapse,
                                 PatternRewriter &rewriter) const override {
-    auto conv = collapse.getSrc().getDefiningOp<linalg::Conv2DNgchwFgchwOp>();
-    if (!conv || !conv->hasOneUse())
+    Operation *conv = collapse.getSrc().getDefiningOp();
+    bool fgchw = isa_and_nonnull<linalg::Conv2DNgchwFgchwOp>(conv);
+    if (!fgchw && !isa_and_nonnull<linalg::Conv2DNgchwGfchwOp>(conv))
       return failure();
-    auto expand = conv.getInputs()[0].getDefiningOp<tensor::ExpandShapeOp>();
-    if (!expand || collapse.getType().getRank() != 4 ||
-        expand.getSrcType().getRank() != 4)
+    auto linalgOp = cast<linalg::LinalgOp>(conv);
+    if (!conv->hasOneUse())
       return failure();
-    // Weights F/G x G x C/G x KH x KW (fgchw) → F x C/G x KH x KW.
-    auto src = cast<RankedTensorType>(conv.getInputs()[1].getType()).getShape();
-    int64_t fg = src[0], g = src[1];
+    // Only the channel split (C -> G x C/G, F <- G x F/G) is a grouped conv.
+    SmallVector<ReassociationIndices> channelSplit = {{0}, {1, 2}, {3}, {4}};
+    auto expand =
+        linalgOp.getDpsInputs()[0].getDefiningOp<tensor::ExpandShapeOp>();
+    if (!expand || expand.getReassociationIndices() != channelSplit ||
+        collapse.getReassociationIndices() != channelSplit)
+      return failure();
+    // Weights F/G x G x C/G x KH x KW (fgchw) or G x F/G x ... (gfchw)
+    // → F x C/G x KH x KW with F ordered (g, f).
+    Value weights = linalgOp.getDpsInputs()[1];
+    auto src = cast<RankedTensorType>(weights.getType()).getShape();
+    int64_t g = fgchw ? src[1] : src[0], fg = fgchw ? src[0] : src[1];
     SmallVector<int64_t> shape = {fg * g, src[2], src[3], src[4]};
-    auto w = readWeights(conv.getInputs()[1], shape, 0,
-                         [&](ArrayRef<int64_t> i) {
-                           int64_t group = i[0] / fg, f = i[0] % fg;
-                           return (((f * g + group) * src[2] + i[1]) * src[3] +
-                                   i[2]) * src[4] + i[3];
-                         });
-    if (!isZeroFill(conv.getOutputs()[0]))
-      return declined(rewriter, conv, options, "init is not a zero fill");
-    // The collapsed output channel is g * F/G + f, which is exactly the
-    // shift.conv2d channel order.
+    auto w = readWeights(weights, shape, 0, [&](ArrayRef<int64_t> i) {
+      int64_t group = i[0] / fg, f = i[0] % fg;
+      int64_t outer = fgchw ? f * g + group : group * fg + f;
+      return ((outer * src[2] + i[1]) * src[3] + i[2]) * src[4] + i[3];
+    });
     if (failed(w))
       return declined(rewriter, conv, options,
                       "weights are not an f32 constant");
+    if (!isZeroFill(linalgOp.getDpsInits()[0]))
+      return declined(rewriter, conv, options, "init is not a zero fill");
     SmallVector<int64_t> padding;
     Value input = foldZeroPad(expand.getSrc(), 2, 3, padding);
     std::string reason;
-    auto converted =
-        convertWeights(rewriter, conv.getLoc(), *w, options, reason);
+    auto converted = convertWeights(rewriter, conv->getLoc(), *w, options,
+                                    reason);
     if (failed(converted))
       return declined(rewriter, conv, options, reason);
+    // The collapsed output channel g * F/G + f is the shift.conv2d order.
     rewriter.replaceOpWithNewOp<Conv2DOp>(
         collapse, collapse.getType(), input, converted->codes,
         converted->alpha, converted->encoding,
@@ -360,8 +367,8 @@ struct GroupedConvPattern : OpRewritePattern<tensor::CollapseShapeOp> {
 
 /// linalg.matmul with a constant K x N (or, with transposed maps, N x K)
 /// weight → shift.matmul with N x K codes.
-struct MatmulPattern : ConvPatternBase<linalg::MatmulOp> {
-  using ConvPatternBase::ConvPatternBase;
+struct MatmulPattern : ConstantWeightPattern<linalg::MatmulOp> {
+  using ConstantWeightPattern::ConstantWeightPattern;
   LogicalResult matchAndRewrite(linalg::MatmulOp op,
                                 PatternRewriter &rewriter) const override {
     MLIRContext *ctx = op.getContext();

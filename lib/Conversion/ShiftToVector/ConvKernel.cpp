@@ -23,8 +23,6 @@
 
 #include "mlir/Dialect/SCF/IR/SCF.h"
 
-#include <map>
-
 using namespace mlir;
 using namespace mlir::shift;
 using namespace mlir::shift::kernel;
@@ -195,16 +193,16 @@ LogicalResult kernel::generateConv2D(KernelSpec spec) {
   std::string name = driver.getSymName().str();
   bool wordTables = spec.fastKernel() == MacKind::ExponentAdd;
   bool weightTables = !wordTables || spec.hasFallback();
-  std::map<MacKind, func::FuncOp> kernels;
-  auto addKernel = [&](MacKind kind) {
-    Type table = kind == MacKind::ExponentAdd ? wordTableType : weightTableType;
-    kernels[kind] = createKernelFunc(b, driver, name + kernelSuffix(kind).str(),
-                                     {xpType, table, ypType});
-    buildAccumulation(b, kernels[kind], spec, geo, kind);
-  };
-  addKernel(spec.fastKernel());
-  if (spec.hasFallback())
-    addKernel(MacKind::MultiplyThenAdd);
+  auto kernels = createKernels(
+      b, spec,
+      [&](MacKind kind) -> SmallVector<Type> {
+        Type table =
+            kind == MacKind::ExponentAdd ? wordTableType : weightTableType;
+        return {xpType, table, ypType};
+      },
+      [&](func::FuncOp func, MacKind kind) {
+        buildAccumulation(b, func, spec, geo, kind);
+      });
 
   // Driver body.
   Block *entry = driver.addEntryBlock();

@@ -219,14 +219,25 @@ Value kernel::exponentAddRan(KB &k, const KernelSpec &spec, Value safe) {
   return safe;
 }
 
-func::FuncOp kernel::createKernelFunc(OpBuilder &b, func::FuncOp next,
-                                      StringRef name, TypeRange argTypes) {
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPoint(next);
-  auto func = func::FuncOp::create(b, next.getLoc(), name,
-                                   b.getFunctionType(argTypes, {}));
-  func.setPrivate();
-  func->setAttr(kNoInlineAttrName, b.getUnitAttr());
-  func.addEntryBlock();
-  return func;
+std::map<MacKind, func::FuncOp>
+kernel::createKernels(OpBuilder &b, const KernelSpec &spec,
+                      function_ref<SmallVector<Type>(MacKind)> argTypes,
+                      function_ref<void(func::FuncOp, MacKind)> build) {
+  SmallVector<MacKind> kinds = {spec.fastKernel()};
+  if (spec.hasFallback())
+    kinds.push_back(MacKind::MultiplyThenAdd);
+  std::map<MacKind, func::FuncOp> kernels;
+  for (MacKind kind : kinds) {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(spec.func);
+    std::string name = (spec.func.getSymName() + kernelSuffix(kind)).str();
+    auto func = func::FuncOp::create(b, spec.func.getLoc(), name,
+                                     b.getFunctionType(argTypes(kind), {}));
+    func.setPrivate();
+    func->setAttr(kNoInlineAttrName, b.getUnitAttr());
+    func.addEntryBlock();
+    build(func, kind);
+    kernels[kind] = func;
+  }
+  return kernels;
 }

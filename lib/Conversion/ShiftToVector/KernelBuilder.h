@@ -19,6 +19,8 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/Builders.h"
 
+#include <map>
+
 namespace mlir::shift::kernel {
 
 /// How an accumulation kernel multiplies an activation by a weight.
@@ -160,10 +162,15 @@ void emitDispatch(KB &k, const KernelSpec &spec, Value safe,
 /// i1: whether the exponent-add kernel ran (so alpha is still to apply).
 Value exponentAddRan(KB &k, const KernelSpec &spec, Value safe);
 
-/// Creates a private kernel function `name` with `argTypes`, marked
-/// no_inline so that its code can be inspected in the object.
-func::FuncOp createKernelFunc(OpBuilder &b, func::FuncOp next, StringRef name,
-                              TypeRange argTypes);
+/// Creates the accumulation kernels a driver calls: the fast kernel and,
+/// unless in fast mode, the IEEE fallback. Each is a private function named
+/// after the driver plus kernelSuffix(kind), with `argTypes(kind)`, marked
+/// no_inline so that its code can be inspected in the object; `build`
+/// fills in its body.
+std::map<MacKind, func::FuncOp>
+createKernels(OpBuilder &b, const KernelSpec &spec,
+              function_ref<SmallVector<Type>(MacKind)> argTypes,
+              function_ref<void(func::FuncOp, MacKind)> build);
 
 LogicalResult generateConv2D(KernelSpec spec);
 LogicalResult generateMatmul(KernelSpec spec);

@@ -16,8 +16,6 @@
 
 #include "mlir/Dialect/SCF/IR/SCF.h"
 
-#include <map>
-
 using namespace mlir;
 using namespace mlir::shift;
 using namespace mlir::shift::kernel;
@@ -170,15 +168,14 @@ LogicalResult kernel::generateMatmul(KernelSpec spec) {
   auto alphaType = MemRefType::get({geo.nPad}, f32);
 
   std::string name = driver.getSymName().str();
-  std::map<MacKind, func::FuncOp> kernels;
-  auto addKernel = [&](MacKind kind) {
-    kernels[kind] = createKernelFunc(b, driver, name + kernelSuffix(kind).str(),
-                                     {xpType, packedType, alphaType, ypType});
-    buildAccumulation(b, kernels[kind], spec, geo, kind);
-  };
-  addKernel(spec.fastKernel());
-  if (spec.hasFallback())
-    addKernel(MacKind::MultiplyThenAdd);
+  auto kernels = createKernels(
+      b, spec,
+      [&](MacKind) -> SmallVector<Type> {
+        return {xpType, packedType, alphaType, ypType};
+      },
+      [&](func::FuncOp func, MacKind kind) {
+        buildAccumulation(b, func, spec, geo, kind);
+      });
 
   Block *entry = driver.addEntryBlock();
   b.setInsertionPointToStart(entry);

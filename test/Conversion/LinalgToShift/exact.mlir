@@ -83,3 +83,44 @@ func.func @with_zero(%x: tensor<1x2xf32>) -> tensor<1x1xf32> {
   %y = linalg.matmul ins(%x, %w : tensor<1x2xf32>, tensor<2x1xf32>) outs(%i : tensor<1x1xf32>) -> tensor<1x1xf32>
   return %y : tensor<1x1xf32>
 }
+
+// -----
+
+// Grouped, fgchw weights (F/G x G x C/G x KH x KW): output channel g*F/G + f
+// takes w[f][g]. Group 0's filters are 1 and 2, group 1's are 4 and 8; one
+// weight per channel is code 2 (the top of 2 bits) with alpha = w / 2, so
+// alpha shows the channel order.
+// CHECK-LABEL: func.func @grouped_fgchw
+// CHECK: arith.constant dense<2> : tensor<4x1x1x1xi8>
+// CHECK: arith.constant dense<[5.000000e-01, 1.000000e+00, 2.000000e+00, 4.000000e+00]> : tensor<4xf32>
+// CHECK: shift.conv2d %arg0, {{.*}}groups = 2 : i64{{.*}} -> tensor<1x4x3x3xf32>
+// CHECK-NOT: linalg.conv
+func.func @grouped_fgchw(%x: tensor<1x2x3x3xf32>) -> tensor<1x4x3x3xf32> {
+  %w = arith.constant dense<[[[[[1.0]]], [[[4.0]]]], [[[[2.0]]], [[[8.0]]]]]> : tensor<2x2x1x1x1xf32>
+  %z = arith.constant 0.0 : f32
+  %xg = tensor.expand_shape %x [[0], [1, 2], [3], [4]] output_shape [1, 2, 1, 3, 3] : tensor<1x2x3x3xf32> into tensor<1x2x1x3x3xf32>
+  %e = tensor.empty() : tensor<1x2x2x3x3xf32>
+  %i = linalg.fill ins(%z : f32) outs(%e : tensor<1x2x2x3x3xf32>) -> tensor<1x2x2x3x3xf32>
+  %yg = linalg.conv_2d_ngchw_fgchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+      ins(%xg, %w : tensor<1x2x1x3x3xf32>, tensor<2x2x1x1x1xf32>) outs(%i : tensor<1x2x2x3x3xf32>) -> tensor<1x2x2x3x3xf32>
+  %y = tensor.collapse_shape %yg [[0], [1, 2], [3], [4]] : tensor<1x2x2x3x3xf32> into tensor<1x4x3x3xf32>
+  return %y : tensor<1x4x3x3xf32>
+}
+
+// -----
+
+// Grouped, gfchw weights (G x F/G x ...): already in shift order.
+// CHECK-LABEL: func.func @grouped_gfchw
+// CHECK: arith.constant dense<[5.000000e-01, 1.000000e+00, 2.000000e+00, 4.000000e+00]> : tensor<4xf32>
+// CHECK: shift.conv2d %arg0, {{.*}}groups = 2 : i64
+func.func @grouped_gfchw(%x: tensor<1x2x3x3xf32>) -> tensor<1x4x3x3xf32> {
+  %w = arith.constant dense<[[[[[1.0]]], [[[2.0]]]], [[[[4.0]]], [[[8.0]]]]]> : tensor<2x2x1x1x1xf32>
+  %z = arith.constant 0.0 : f32
+  %xg = tensor.expand_shape %x [[0], [1, 2], [3], [4]] output_shape [1, 2, 1, 3, 3] : tensor<1x2x3x3xf32> into tensor<1x2x1x3x3xf32>
+  %e = tensor.empty() : tensor<1x2x2x3x3xf32>
+  %i = linalg.fill ins(%z : f32) outs(%e : tensor<1x2x2x3x3xf32>) -> tensor<1x2x2x3x3xf32>
+  %yg = linalg.conv_2d_ngchw_gfchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+      ins(%xg, %w : tensor<1x2x1x3x3xf32>, tensor<2x2x1x1x1xf32>) outs(%i : tensor<1x2x2x3x3xf32>) -> tensor<1x2x2x3x3xf32>
+  %y = tensor.collapse_shape %yg [[0], [1, 2], [3], [4]] : tensor<1x2x2x3x3xf32> into tensor<1x4x3x3xf32>
+  return %y : tensor<1x4x3x3xf32>
+}
