@@ -1,0 +1,249 @@
+#!/usr/bin/python3
+"""Generate the benchmark layers of issue 5 (A, A8, B, C, D, E) and models.
+
+For each layer NAME writes into OUT/NAME/:
+  layer.mlir     func.func @forward on tensors (upstream linalg, constant
+                 weights alpha[o]*s*2^e with 4-bit zero-free codes), made by
+                 test/Integration/gen_layer.py's classes
+  input.bin      float32 activations, N(0, 1)
+  expected.bin   float64 reference sum(x * w)
+  weight.bin     the same weights, float32, PyTorch layout (FCHW, depthwise
+                 C x 1 x KH x KW, FC N x K) for oneDNN and PyTorch
+  layer.json     kind, shapes, strides, padding, groups, MACs, weight counts
+
+The reference is a float64 contraction by numpy tensordot (BLAS), not the
+per-term einsum of gen_layer.py: batch-8 ResNet-18 would take minutes there.
+
+Models (R20, R20-b32, CNN, CNN-b32): the frontend's ResNet-20 / small CNN,
+untrained but seeded (random codes and BatchNorm statistics), exported with
+denseshift.export (first and last layer stay float, as the frontend does);
+see generate_model.
+
+Usage: gen.py [--bits 4] -o OUT [NAME ...]   (default: all layers)
+"""
+
+import argparse
+import json
+import os
+import sys
+from types import SimpleNamespace
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "test", "Integration"))
+import gen_layer  # noqa: E402
+
+# name: (kind, description, parameters)
+LAYERS = {
+    "A": ("conv", "3x3 conv 64->64, 56x56 (ResNet-18), batch 1",
+          dict(input_shape="1x64x56x56", filters=64, groups=1)),
+    "A8": ("conv", "3x3 conv 64->64, 56x56 (ResNet-18), batch 8",
+           dict(input_shape="8x64x56x56", filters=64, groups=1)),
+    "B": ("conv", "3x3 conv 16->16, 32x32 (ResNet-20), batch 1",
+          dict(input_shape="1x16x32x32", filters=16, groups=1)),
+    "C": ("fc", "FC 4096->4096, batch 1", dict(m=1, k=4096, n=4096)),
+    "D": ("conv", "depthwise 3x3, 128 channels, 28x28, batch 1",
+          dict(input_shape="1x128x28x28", filters=128, groups=128)),
+    "E": ("fc", "FC 512->10, batch 1", dict(m=1, k=512, n=10)),
+}
+
+
+# Whole models of the training frontend (python/denseshift), exported by its
+# exporter: name -> (architecture, batch, description).
+MODELS = {
+    "R20": ("resnet20", 1, "ResNet-20 (frontend), 1x28x28, batch 1"),
+    "R20-b32": ("resnet20", 32, "ResNet-20 (frontend), 1x28x28, batch 32"),
+    "CNN": ("smallcnn", 1, "small CNN (frontend), 1x28x28, batch 1"),
+    "CNN-b32": ("smallcnn", 32, "small CNN (frontend), 1x28x28, batch 32"),
+}
+
+
+def generate_model(name, out, bits, seed):
+    """Untrained (seeded) shift model -> layer.mlir via denseshift.export, plus
+    model.pt: the same network in float (nn.Conv2d/nn.Linear holding the
+    effective weights alpha*s*2^e), TorchScript, for the pytorch candidate;
+    expected.bin is that float network run in float64."""
+    import torch
+    from torch import nn
+    sys.path.insert(0, os.path.join(os.path.dirname(HERE), "python"))
+    from denseshift.export import export_model
+    from denseshift.layers import SHIFT_LAYERS
+    from denseshift.models import build_model, model_config
+
+    arch, batch, desc = MODELS[name]
+    torch.manual_seed(seed)
+    shift = build_model(model_config(arch, "denseshift", bits))
+    # Non-trivial BatchNorm statistics, so folding is exercised.
+    gen_bn = torch.Generator().manual_seed(seed)
+    for m in shift.modules():
+        if isinstance(m, (nn.BatchNorm2d, nn.BatchNorm1d)):
+            c = m.num_features
+            m.running_mean.copy_(0.1 * torch.randn(c, generator=gen_bn))
+            m.running_var.copy_(0.5 + torch.rand(c, generator=gen_bn))
+            m.weight.data.copy_(0.5 + torch.rand(c, generator=gen_bn))
+            m.bias.data.copy_(0.1 * torch.randn(c, generator=gen_bn))
+    shift.eval()
+    text = export_model(shift, batch, [f"bench/gen.py: {arch}, denseshift {bits} bits, "
+                                       f"seed {seed}, untrained"])
+    flt = build_model(model_config(arch, "float", bits)).eval()
+    state = flt.state_dict()
+    shift_state = shift.state_dict()
+    for k in state:
+        if k in shift_state:
+            state[k] = shift_state[k]
+    flt.load_state_dict(state)
+    weights = 0
+    with torch.no_grad():
+        for mname, m in shift.named_modules():
+            if isinstance(m, SHIFT_LAYERS):
+                target = flt.get_submodule(mname)
+                target.weight.copy_(m.quantized_weight())
+                if m.bias is not None:
+                    target.bias.copy_(m.bias)
+        for m in flt.modules():
+            if isinstance(m, (nn.Conv2d, nn.Linear)):
+                weights += m.weight.numel()
+    macs = [0]
+
+    def count(m, inp, outp):
+        if isinstance(m, nn.Conv2d):
+            macs[0] += outp.numel() * m.in_channels // m.groups * m.kernel_size[0] * m.kernel_size[1]
+        else:
+            macs[0] += outp.numel() * m.in_features
+
+    hooks = [m.register_forward_hook(count) for m in flt.modules()
+             if isinstance(m, (nn.Conv2d, nn.Linear))]
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((batch, 1, 28, 28)).astype(np.float32)
+    with torch.no_grad():
+        y32 = flt(torch.from_numpy(x))
+    for h in hooks:
+        h.remove()
+    with torch.no_grad():
+        y = flt.double()(torch.from_numpy(x).double()).numpy()
+        flt.float()
+        traced = torch.jit.trace(flt, torch.from_numpy(x))
+    d = os.path.join(out, name)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "layer.mlir"), "w") as f:
+        f.write(text)
+    traced.save(os.path.join(d, "model.pt"))
+    x.astype("<f4").tofile(os.path.join(d, "input.bin"))
+    y.astype("<f8").tofile(os.path.join(d, "expected.bin"))
+    meta = {"name": name, "kind": "model", "description": desc, "bits": bits,
+            "architecture": arch, "batch": batch,
+            "input_shape": list(x.shape), "output_shape": list(y32.shape),
+            "weight_shape": [], "weights": weights, "alphas": 0,
+            "weight_bytes_f32": 4 * weights, "macs": int(macs[0])}
+    with open(os.path.join(d, "layer.json"), "w") as f:
+        json.dump(meta, f, indent=1)
+    return meta
+
+
+def conv_reference(layer, x):
+    x = x.astype(np.float64)
+    w = layer.weight.astype(np.float64)
+    xp = np.pad(x, ((0, 0), (0, 0), (layer.ph, layer.ph), (layer.pw, layer.pw)))
+    y = np.zeros(layer.out_shape)
+    for g in range(layer.g):
+        xg = xp[:, g * layer.cg:(g + 1) * layer.cg]
+        wg = w[g * layer.fg:(g + 1) * layer.fg]
+        for i in range(layer.kh):
+            for j in range(layer.kw):
+                h0, w0 = i * layer.dh, j * layer.dw
+                patch = xg[:, :, h0:h0 + layer.sh * (layer.oh - 1) + 1:layer.sh,
+                           w0:w0 + layer.sw * (layer.ow - 1) + 1:layer.sw]
+                # (n, c, h, w) x (f, c) -> (n, h, w, f)
+                part = np.tensordot(patch, wg[:, :, i, j], axes=([1], [1]))
+                y[:, g * layer.fg:(g + 1) * layer.fg] += part.transpose(0, 3, 1, 2)
+    return y
+
+
+def depthwise_reference(layer, x):
+    x = x.astype(np.float64)
+    w = layer.weight.astype(np.float64)[:, 0]  # C x KH x KW
+    xp = np.pad(x, ((0, 0), (0, 0), (layer.ph, layer.ph), (layer.pw, layer.pw)))
+    y = np.zeros(layer.out_shape)
+    for i in range(layer.kh):
+        for j in range(layer.kw):
+            y += xp[:, :, i:i + layer.oh, j:j + layer.ow] * w[None, :, i, j, None, None]
+    return y
+
+
+def generate(name, out, bits, seed):
+    if name in MODELS:
+        return generate_model(name, out, bits, seed)
+    kind, desc, params = LAYERS[name]
+    common = dict(bits=bits, format="zero-free", emin=None, alpha_range=(0.5, 2.0),
+                  seed=seed)
+    if kind == "conv":
+        args = SimpleNamespace(kernel="3", stride="1", pad="1", dilation="1",
+                               group_op="fgchw", **common, **params)
+    else:
+        args = SimpleNamespace(**common, **params)
+    rng = np.random.default_rng(seed)
+    layer = (gen_layer.Conv if kind == "conv" else gen_layer.FullyConnected)(args, rng)
+    x = rng.standard_normal(layer.in_shape).astype(np.float32)
+    if kind == "fc":
+        y = x.astype(np.float64) @ layer.weight.astype(np.float64).T
+    elif layer.depthwise():
+        y = depthwise_reference(layer, x)
+    else:
+        y = conv_reference(layer, x)
+
+    d = os.path.join(out, name)
+    os.makedirs(d, exist_ok=True)
+    spec = {"name": name, "kind": kind, "bits": bits, "seed": seed, **params}
+    with open(os.path.join(d, "layer.mlir"), "w") as f:
+        f.write("// Generated by bench/gen.py: " + json.dumps(spec, sort_keys=True) + "\n")
+        f.write(f"func.func @forward(%x: {gen_layer.tensor_type(layer.in_shape)}) -> "
+                f"{gen_layer.tensor_type(layer.out_shape)} {{\n")
+        f.write("\n".join(layer.mlir()) + "\n}\n")
+    x.astype("<f4").tofile(os.path.join(d, "input.bin"))
+    y.astype("<f8").tofile(os.path.join(d, "expected.bin"))
+    np.ascontiguousarray(layer.weight, dtype="<f4").tofile(os.path.join(d, "weight.bin"))
+    weights = int(layer.weight.size)
+    meta = {
+        "name": name, "kind": kind, "description": desc, "bits": bits,
+        "input_shape": list(layer.in_shape), "output_shape": list(layer.out_shape),
+        "weight_shape": list(layer.weight.shape), "weights": weights,
+        "alphas": int(layer.weight.shape[0]),
+        "weight_bytes_f32": 4 * weights,
+        # codes packed to `bits` bits plus one f32 alpha per output channel
+        "weight_bytes_packed": (weights * bits + 7) // 8 + 4 * int(layer.weight.shape[0]),
+    }
+    if kind == "conv":
+        meta.update(kernel=[layer.kh, layer.kw], stride=[layer.sh, layer.sw],
+                    pad=[layer.ph, layer.pw], groups=layer.g)
+        meta["macs"] = int(np.prod(layer.out_shape)) * layer.cg * layer.kh * layer.kw
+    else:
+        meta.update(m=layer.m, k=layer.k, n=layer.n)
+        meta["macs"] = layer.m * layer.k * layer.n
+    with open(os.path.join(d, "layer.json"), "w") as f:
+        json.dump(meta, f, indent=1)
+    return meta
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("names", nargs="*", help=f"layers (default all: {' '.join(LAYERS)}) "
+                   f"or models ({' '.join(MODELS)})")
+    p.add_argument("--bits", type=int, default=4)
+    p.add_argument("--seed", type=int, default=5)
+    p.add_argument("-o", "--out", required=True)
+    args = p.parse_args()
+    known = list(LAYERS) + list(MODELS)
+    bad = [n for n in args.names if n not in known]
+    for n in bad:
+        print(f"gen.py: unknown layer '{n}' (known: {' '.join(known)}); skipped",
+              file=sys.stderr)
+    names = [n for n in args.names if n in known] or ([] if bad else list(LAYERS))
+    for n in names:
+        meta = generate(n, args.out, args.bits, args.seed)
+        print(f"gen.py: {n}: {meta['description']}, {meta['macs'] / 1e6:.1f} MMAC")
+    return 1 if bad and not names else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
