@@ -1,6 +1,9 @@
 //===- ConvKernel.cpp - Register-blocked shift convolution kernels --------===//
 //
-// shift.conv2d (NCHW/FCHW) with f32 activations, as three functions:
+// shift.conv2d (NCHW/FCHW) with f32 activations. The outlined layer function
+// passes its packed codes and alpha (constant globals) to a driver, and the
+// driver calls accumulation kernels; drivers and kernels depend only on the
+// geometry, so layers of the same shape share them:
 //
 //   driver  copies the input once into a zero-padded buffer split into
 //           `stride_w` phase planes (so every strided row is contiguous),
@@ -173,13 +176,13 @@ void buildAccumulation(OpBuilder &b, func::FuncOp func, const KernelSpec &spec,
 } // namespace
 
 LogicalResult kernel::generateConv2D(KernelSpec spec) {
-  func::FuncOp driver = spec.func;
+  func::FuncOp layer = spec.func;
   ConvGeometry geo = ConvGeometry::make(spec);
   spec.fanIn = geo.cg * geo.kh * geo.kw;
   if (geo.f % geo.g != 0 || geo.c != geo.cg * geo.g)
-    return driver.emitError("inconsistent convolution kernel description");
-  OpBuilder b(driver.getContext());
-  Location loc = driver.getLoc();
+    return layer.emitError("inconsistent convolution kernel description");
+  OpBuilder b(layer.getContext());
+  Location loc = layer.getLoc();
   Type f32 = b.getF32Type(), i32 = b.getI32Type();
 
   auto xpType = MemRefType::get({geo.n, geo.c, geo.sw, geo.hp, geo.wq}, f32);
@@ -190,11 +193,19 @@ LogicalResult kernel::generateConv2D(KernelSpec spec) {
   auto wordTableType = MemRefType::get(tableShape, i32);
   auto weightTableType = MemRefType::get(tableShape, f32);
 
-  std::string name = driver.getSymName().str();
   bool wordTables = spec.fastKernel() == MacKind::ExponentAdd;
   bool weightTables = !wordTables || spec.hasFallback();
+  // Everything the accumulation body depends on besides the spec's blocking.
+  std::string key;
+  llvm::raw_string_ostream os(key);
+  os << geo.n << "x" << geo.c << "x" << geo.hp << "x" << geo.wq << "p"
+     << geo.sw << "_g" << geo.g << "b" << geo.blocks << "c" << geo.cg << "k"
+     << geo.kh << "x" << geo.kw << "_o" << geo.fgPad << "x" << geo.oh << "x"
+     << geo.owPad << "w" << geo.owBlocks << "_s" << geo.sh << "d" << geo.dh
+     << "x" << geo.dw << "_" << geo.rows << "x" << geo.cols << "_"
+     << specKey(spec);
   auto kernels = createKernels(
-      b, spec,
+      b, spec, "conv2d", key,
       [&](MacKind kind) -> SmallVector<Type> {
         Type table =
             kind == MacKind::ExponentAdd ? wordTableType : weightTableType;
@@ -204,117 +215,128 @@ LogicalResult kernel::generateConv2D(KernelSpec spec) {
         buildAccumulation(b, func, spec, geo, kind);
       });
 
-  // Driver body.
-  Block *entry = driver.addEntryBlock();
-  b.setInsertionPointToStart(entry);
-  KB k{b, loc};
-  Value input = entry->getArgument(0), output = entry->getArgument(1);
-
-  // 1. Copy into the padded phase planes, scanning for the precondition.
-  Value xp = k.zeroBuffer(xpType);
-  Value trueValue = arith::ConstantOp::create(b, loc, b.getBoolAttr(true));
-  SmallVector<Value> zeros(4, k.idx(0)), ones(4, k.idx(1));
-  auto scan = scf::buildLoopNest(
-      b, loc, zeros,
-      {k.idx(geo.n), k.idx(geo.c), k.idx(geo.h), k.idx(geo.w)}, ones,
-      ValueRange{trueValue},
-      [&](OpBuilder &b, Location loc, ValueRange ivs, ValueRange iter) {
-        KB k{b, loc};
-        Value value = memref::LoadOp::create(b, loc, input, ivs);
-        Value wp = k.addc(ivs[3], geo.pl);
-        Value phase = geo.sw == 1 ? k.idx(0) : k.rem(wp, geo.sw);
-        memref::StoreOp::create(b, loc, value, xp,
-                                ValueRange{ivs[0], ivs[1], phase,
-                                           k.addc(ivs[2], geo.pt),
-                                           k.div(wp, geo.sw)});
-        if (!spec.hasFallback())
-          return scf::ValueVector{iter[0]};
-        return scf::ValueVector{
-            scanActivation(k, spec, value, iter[0])};
-      });
-  Value safe = scan.results.front();
-
-  // 2. Decode the packed codes into the tables the kernels read: shift words
-  //    for the exponent add, exact f32 weights alpha * s * 2^e otherwise.
+  // The driver depends on the geometry and the code format, not on the
+  // weights: layers of the same shape share it.
+  std::string driverKey = key + "_in" + std::to_string(geo.h) + "x" +
+                          std::to_string(geo.w) + "f" + std::to_string(geo.f) +
+                          "p" + std::to_string(geo.pt) + "x" +
+                          std::to_string(geo.pl) + "_b" +
+                          std::to_string(spec.encoding.getBits()) +
+                          (spec.encoding.getZeroFree() ? "z" : "w") +
+                          (spec.fastMode ? "_fast" : "") + "_driver";
   auto alphaType = RankedTensorType::get({geo.f}, f32);
-  Value alpha = k.constantGlobal(
-      name + "_alpha", DenseElementsAttr::get(alphaType, ArrayRef(spec.alpha)));
-  Value packed = k.constantGlobal(name + "_codes", packCodes(b, spec));
-  Value wordTable = wordTables ? k.zeroBuffer(wordTableType) : Value();
-  Value weightTable = weightTables ? k.zeroBuffer(weightTableType) : Value();
-  SmallVector<Value> decodeUbs = {k.idx(geo.f), k.idx(geo.cg), k.idx(geo.kh),
-                                  k.idx(geo.kw)};
-  scf::buildLoopNest(
-      b, loc, zeros, decodeUbs, ones,
-      [&](OpBuilder &b, Location loc, ValueRange ivs) {
-        KB k{b, loc};
-        Value flat = k.add(
-            k.mul(k.add(k.mul(k.add(k.mul(ivs[0], geo.cg), ivs[1]), geo.kh),
-                        ivs[2]),
-                  geo.kw),
-            ivs[3]);
-        Value raw;
-        if (isNibblePacked(spec)) {
-          Value byte =
-              memref::LoadOp::create(b, loc, packed, ValueRange{k.div(flat, 2)});
-          Value wide = arith::ExtUIOp::create(b, loc, i32, byte);
-          Value odd = arith::IndexCastOp::create(b, loc, i32, k.rem(flat, 2));
-          Value amount = arith::MulIOp::create(b, loc, odd, k.i32(4));
-          raw = arith::AndIOp::create(
-              b, loc, arith::ShRUIOp::create(b, loc, wide, amount), k.i32(15));
-        } else {
-          Value byte = memref::LoadOp::create(b, loc, packed, ValueRange{flat});
-          raw = arith::ExtUIOp::create(b, loc, i32, byte);
-        }
-        Value group = k.div(ivs[0], geo.fg);
-        Value inGroup = k.rem(ivs[0], geo.fg);
-        SmallVector<Value> index = {group, k.div(inGroup, geo.rows), ivs[1],
-                                    ivs[2], ivs[3], k.rem(inGroup, geo.rows)};
-        if (wordTable)
-          memref::StoreOp::create(b, loc, decodeWord(k, spec, raw), wordTable,
-                                  index);
-        if (weightTable) {
-          Value scale =
-              memref::LoadOp::create(b, loc, alpha, ValueRange{ivs[0]});
-          Value weight = arith::MulFOp::create(b, loc,
-                                               decodeWeight(k, spec, raw), scale);
-          memref::StoreOp::create(b, loc, weight, weightTable, index);
-        }
-      });
+  defineWithSharedDriver(
+      spec, "conv2d", driverKey, packCodes(b, spec),
+      DenseElementsAttr::get(alphaType, ArrayRef(spec.alpha)),
+      [&](func::FuncOp driver) {
+    Block *entry = &driver.getBody().front();
+    b.setInsertionPointToStart(entry);
+    KB k{b, loc};
+    Value input = entry->getArgument(0), output = entry->getArgument(1),
+          packed = entry->getArgument(2), alpha = entry->getArgument(3),
+          limit = entry->getArgument(4);
 
-  // 3. Accumulate with the fast kernel when the scan allows it.
-  Value yp = memref::AllocOp::create(b, loc, ypType, b.getI64IntegerAttr(64));
-  emitDispatch(k, spec, safe, [&](OpBuilder &b, Location loc, MacKind kind) {
-    Value table = kind == MacKind::ExponentAdd ? wordTable : weightTable;
-    func::CallOp::create(b, loc, kernels[kind], ValueRange{xp, table, yp});
-  });
+    // 1. Copy into the padded phase planes, scanning for the precondition.
+    Value xp = k.zeroBuffer(xpType);
+    Value trueValue = arith::ConstantOp::create(b, loc, b.getBoolAttr(true));
+    SmallVector<Value> zeros(4, k.idx(0)), ones(4, k.idx(1));
+    auto scan = scf::buildLoopNest(
+        b, loc, zeros,
+        {k.idx(geo.n), k.idx(geo.c), k.idx(geo.h), k.idx(geo.w)}, ones,
+        ValueRange{trueValue},
+        [&](OpBuilder &b, Location loc, ValueRange ivs, ValueRange iter) {
+          KB k{b, loc};
+          Value value = memref::LoadOp::create(b, loc, input, ivs);
+          Value wp = k.addc(ivs[3], geo.pl);
+          Value phase = geo.sw == 1 ? k.idx(0) : k.rem(wp, geo.sw);
+          memref::StoreOp::create(b, loc, value, xp,
+                                  ValueRange{ivs[0], ivs[1], phase,
+                                             k.addc(ivs[2], geo.pt),
+                                             k.div(wp, geo.sw)});
+          if (!spec.hasFallback())
+            return scf::ValueVector{iter[0]};
+          return scf::ValueVector{
+              scanActivation(k, spec, value, iter[0], limit)};
+        });
+    Value safe = scan.results.front();
 
-  // 4. Scale each output channel by alpha * 2^emin if the exponent-add
-  //    kernel ran (the f32 kernels' weights already hold alpha).
-  Value ranExponentAdd = exponentAddRan(k, spec, safe);
-  scf::buildLoopNest(
-      b, loc, zeros,
-      {k.idx(geo.n), k.idx(geo.f), k.idx(geo.oh), k.idx(geo.ow)}, ones,
-      [&](OpBuilder &b, Location loc, ValueRange ivs) {
-        KB k{b, loc};
-        Value group = k.div(ivs[1], geo.fg);
-        Value channel =
-            k.add(k.mul(group, geo.fgPad), k.rem(ivs[1], geo.fg));
-        Value acc = memref::LoadOp::create(
-            b, loc, yp, ValueRange{ivs[0], channel, ivs[2], ivs[3]});
-        Value scale = arith::SelectOp::create(
-            b, loc, ranExponentAdd,
-            memref::LoadOp::create(b, loc, alpha, ValueRange{ivs[1]}),
-            KB{b, loc}.f32(1.0f));
-        memref::StoreOp::create(b, loc,
-                                arith::MulFOp::create(b, loc, acc, scale),
-                                output, ivs);
+    // 2. Decode the packed codes into the tables the kernels read: shift words
+    //    for the exponent add, exact f32 weights alpha * s * 2^e otherwise.
+    Value wordTable = wordTables ? k.zeroBuffer(wordTableType) : Value();
+    Value weightTable = weightTables ? k.zeroBuffer(weightTableType) : Value();
+    SmallVector<Value> decodeUbs = {k.idx(geo.f), k.idx(geo.cg), k.idx(geo.kh),
+                                    k.idx(geo.kw)};
+    scf::buildLoopNest(
+        b, loc, zeros, decodeUbs, ones,
+        [&](OpBuilder &b, Location loc, ValueRange ivs) {
+          KB k{b, loc};
+          Value flat = k.add(
+              k.mul(k.add(k.mul(k.add(k.mul(ivs[0], geo.cg), ivs[1]), geo.kh),
+                          ivs[2]),
+                    geo.kw),
+              ivs[3]);
+          Value raw;
+          if (isNibblePacked(spec)) {
+            Value byte =
+                memref::LoadOp::create(b, loc, packed, ValueRange{k.div(flat, 2)});
+            Value wide = arith::ExtUIOp::create(b, loc, i32, byte);
+            Value odd = arith::IndexCastOp::create(b, loc, i32, k.rem(flat, 2));
+            Value amount = arith::MulIOp::create(b, loc, odd, k.i32(4));
+            raw = arith::AndIOp::create(
+                b, loc, arith::ShRUIOp::create(b, loc, wide, amount), k.i32(15));
+          } else {
+            Value byte = memref::LoadOp::create(b, loc, packed, ValueRange{flat});
+            raw = arith::ExtUIOp::create(b, loc, i32, byte);
+          }
+          Value group = k.div(ivs[0], geo.fg);
+          Value inGroup = k.rem(ivs[0], geo.fg);
+          SmallVector<Value> index = {group, k.div(inGroup, geo.rows), ivs[1],
+                                      ivs[2], ivs[3], k.rem(inGroup, geo.rows)};
+          if (wordTable)
+            memref::StoreOp::create(b, loc, decodeWord(k, spec, raw), wordTable,
+                                    index);
+          if (weightTable) {
+            Value scale =
+                memref::LoadOp::create(b, loc, alpha, ValueRange{ivs[0]});
+            Value weight = arith::MulFOp::create(b, loc,
+                                                 decodeWeight(k, spec, raw), scale);
+            memref::StoreOp::create(b, loc, weight, weightTable, index);
+          }
+        });
+
+    // 3. Accumulate with the fast kernel when the scan allows it.
+    Value yp = memref::AllocOp::create(b, loc, ypType, b.getI64IntegerAttr(64));
+    emitDispatch(k, spec, safe, [&](OpBuilder &b, Location loc, MacKind kind) {
+      Value table = kind == MacKind::ExponentAdd ? wordTable : weightTable;
+      func::CallOp::create(b, loc, kernels[kind], ValueRange{xp, table, yp});
+    });
+
+    // 4. Scale each output channel by alpha * 2^emin if the exponent-add
+    //    kernel ran (the f32 kernels' weights already hold alpha).
+    Value ranExponentAdd = exponentAddRan(k, spec, safe);
+    scf::buildLoopNest(
+        b, loc, zeros,
+        {k.idx(geo.n), k.idx(geo.f), k.idx(geo.oh), k.idx(geo.ow)}, ones,
+        [&](OpBuilder &b, Location loc, ValueRange ivs) {
+          KB k{b, loc};
+          Value group = k.div(ivs[1], geo.fg);
+          Value channel =
+              k.add(k.mul(group, geo.fgPad), k.rem(ivs[1], geo.fg));
+          Value acc = memref::LoadOp::create(
+              b, loc, yp, ValueRange{ivs[0], channel, ivs[2], ivs[3]});
+          Value scale = arith::SelectOp::create(
+              b, loc, ranExponentAdd,
+              memref::LoadOp::create(b, loc, alpha, ValueRange{ivs[1]}),
+              KB{b, loc}.f32(1.0f));
+          memref::StoreOp::create(b, loc,
+                                  arith::MulFOp::create(b, loc, acc, scale),
+                                  output, ivs);
+        });
+    b.setInsertionPointToEnd(entry);
+    for (Value buffer : {xp, wordTable, weightTable, yp})
+      if (buffer)
+        memref::DeallocOp::create(b, loc, buffer);
+    func::ReturnOp::create(b, loc);
       });
-  b.setInsertionPointToEnd(entry);
-  for (Value buffer : {xp, wordTable, weightTable, yp})
-    if (buffer)
-      memref::DeallocOp::create(b, loc, buffer);
-  func::ReturnOp::create(b, loc);
-  driver->removeAttr(kKernelAttrName);
   return success();
 }

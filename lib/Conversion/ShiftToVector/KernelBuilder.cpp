@@ -82,7 +82,7 @@ Value KB::constantGlobal(StringRef name, DenseElementsAttr data) {
 }
 
 Value kernel::scanActivation(KB &k, const KernelSpec &spec, Value value,
-                             Value safe) {
+                             Value safe, Value limit) {
   OpBuilder &b = k.b;
   Location loc = k.loc;
   Value bits = arith::BitcastOp::create(b, loc, b.getI32Type(), value);
@@ -91,7 +91,7 @@ Value kernel::scanActivation(KB &k, const KernelSpec &spec, Value value,
                                        magnitude, k.i32(0));
   // min <= biased exponent <= 254 - K (no product overflows; no NaN/Inf).
   Value lowest = k.i32(spec.minBiasedExponent() << 23);
-  Value highest = k.i32((spec.maxBiasedExponent() << 23) | 0x7FFFFF);
+  Value highest = limit;
   Value aboveLow = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge,
                                          magnitude, lowest);
   Value belowHigh = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle,
@@ -219,18 +219,78 @@ Value kernel::exponentAddRan(KB &k, const KernelSpec &spec, Value safe) {
   return safe;
 }
 
+void kernel::defineWithSharedDriver(const KernelSpec &spec, StringRef family,
+                                    StringRef driverKey,
+                                    DenseElementsAttr packed,
+                                    DenseElementsAttr alpha,
+                                    function_ref<void(func::FuncOp)> build) {
+  func::FuncOp layer = spec.func;
+  MLIRContext *ctx = layer.getContext();
+  OpBuilder b(ctx);
+  Location loc = layer.getLoc();
+  auto module = layer->getParentOfType<ModuleOp>();
+  auto memrefOf = [](DenseElementsAttr data) {
+    return MemRefType::get(data.getType().getShape(),
+                           data.getType().getElementType());
+  };
+  std::string name = ("__shift_" + family + "_" + driverKey).str();
+  auto driver = module.lookupSymbol<func::FuncOp>(name);
+  if (!driver) {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(layer);
+    SmallVector<Type> args(layer.getArgumentTypes());
+    args.append({memrefOf(packed), memrefOf(alpha), b.getI32Type()});
+    driver = func::FuncOp::create(b, loc, name, b.getFunctionType(args, {}));
+    driver.setPrivate();
+    // One copy of the driver serves every layer of its shape.
+    driver->setAttr(kNoInlineAttrName, b.getUnitAttr());
+    driver.addEntryBlock();
+    build(driver);
+  }
+  Block *entry = layer.addEntryBlock();
+  b.setInsertionPointToStart(entry);
+  KB k{b, loc};
+  std::string layerName = layer.getSymName().str();
+  Value codes = k.constantGlobal(layerName + "_codes", packed);
+  Value scales = k.constantGlobal(layerName + "_alpha", alpha);
+  Value limit = k.i32((spec.maxBiasedExponent() << 23) | 0x7FFFFF);
+  func::CallOp::create(b, loc, driver,
+                       ValueRange{entry->getArgument(0), entry->getArgument(1),
+                                  codes, scales, limit});
+  func::ReturnOp::create(b, loc);
+  layer->removeAttr(kKernelAttrName);
+}
+
+std::string kernel::specKey(const KernelSpec &spec) {
+  std::string key = "l" + std::to_string(spec.lanes) + "r" +
+                    std::to_string(spec.rows) + "c" +
+                    std::to_string(spec.cols);
+  if (spec.fastKernel() == MacKind::ExponentAdd)
+    key += spec.unguardedZeros() ? "u" : "g";
+  else
+    key += "f";
+  return key;
+}
+
 std::map<MacKind, func::FuncOp>
-kernel::createKernels(OpBuilder &b, const KernelSpec &spec,
+kernel::createKernels(OpBuilder &b, const KernelSpec &spec, StringRef family,
+                      StringRef key,
                       function_ref<SmallVector<Type>(MacKind)> argTypes,
                       function_ref<void(func::FuncOp, MacKind)> build) {
   SmallVector<MacKind> kinds = {spec.fastKernel()};
   if (spec.hasFallback())
     kinds.push_back(MacKind::MultiplyThenAdd);
+  auto module = spec.func->getParentOfType<ModuleOp>();
   std::map<MacKind, func::FuncOp> kernels;
   for (MacKind kind : kinds) {
+    std::string name =
+        ("__shift_" + family + "_" + key + kernelSuffix(kind)).str();
+    if (auto existing = module.lookupSymbol<func::FuncOp>(name)) {
+      kernels[kind] = existing;
+      continue;
+    }
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPoint(spec.func);
-    std::string name = (spec.func.getSymName() + kernelSuffix(kind)).str();
     auto func = func::FuncOp::create(b, spec.func.getLoc(), name,
                                      b.getFunctionType(argTypes(kind), {}));
     func.setPrivate();

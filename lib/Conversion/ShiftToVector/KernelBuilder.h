@@ -133,10 +133,23 @@ struct KB {
   Value constantGlobal(StringRef name, DenseElementsAttr data);
 };
 
-/// Scans `value` (f32) for the exponent-add precondition: +-0, or normal
-/// with biased exponent in [spec.minBiasedExponent(), 254 - K]. Returns the
-/// updated `safe` flag.
-Value scanActivation(KB &k, const KernelSpec &spec, Value value, Value safe);
+/// Scans `value` (f32) for the fast kernel's precondition: +-0, or biased
+/// exponent in [spec.minBiasedExponent(), limit], where `limit` (an i32, the
+/// largest accepted |x| bit pattern) is spec.maxBiasedExponent() of the
+/// layer, passed in at run time because shared drivers serve many layers.
+/// Returns the updated `safe` flag.
+Value scanActivation(KB &k, const KernelSpec &spec, Value value, Value safe,
+                     Value limit);
+
+/// Defines the outlined per-layer function `spec.func(input, output)` as a
+/// call of a driver shared by all layers of the same `driverKey`:
+///   driver(input, output, packed codes, alpha, scan limit).
+/// `packed` and `alpha` become constant globals of the layer; `build`
+/// fills in the body of a new driver.
+void defineWithSharedDriver(const KernelSpec &spec, StringRef family,
+                            StringRef driverKey, DenseElementsAttr packed,
+                            DenseElementsAttr alpha,
+                            function_ref<void(func::FuncOp)> build);
 
 /// In the unguarded exponent-add kernel, replaces |acc| < kFlushBelow by 0.
 Value flushResidue(KB &k, const KernelSpec &spec, Value acc);
@@ -162,15 +175,21 @@ void emitDispatch(KB &k, const KernelSpec &spec, Value safe,
 /// i1: whether the exponent-add kernel ran (so alpha is still to apply).
 Value exponentAddRan(KB &k, const KernelSpec &spec, Value safe);
 
-/// Creates the accumulation kernels a driver calls: the fast kernel and,
-/// unless in fast mode, the IEEE fallback. Each is a private function named
-/// after the driver plus kernelSuffix(kind), with `argTypes(kind)`, marked
-/// no_inline so that its code can be inspected in the object; `build`
-/// fills in its body.
+/// Creates (or reuses) the accumulation kernels a driver calls: the fast
+/// kernel and, unless in fast mode, the IEEE fallback. Kernels read their
+/// weights from arguments, so layers of the same geometry share them: each
+/// is a private function `__shift_<family>_<key><kernelSuffix(kind)>`, where
+/// `key` spells out everything the body depends on, with
+/// `argTypes(kind)`, marked no_inline so that its code can be inspected in
+/// the object; `build` fills in the body of a new one.
 std::map<MacKind, func::FuncOp>
-createKernels(OpBuilder &b, const KernelSpec &spec,
-              function_ref<SmallVector<Type>(MacKind)> argTypes,
+createKernels(OpBuilder &b, const KernelSpec &spec, StringRef family,
+              StringRef key, function_ref<SmallVector<Type>(MacKind)> argTypes,
               function_ref<void(func::FuncOp, MacKind)> build);
+
+/// The part of a kernel key that comes from the spec: lanes, block and how
+/// the exponent add treats zeros.
+std::string specKey(const KernelSpec &spec);
 
 LogicalResult generateConv2D(KernelSpec spec);
 LogicalResult generateMatmul(KernelSpec spec);

@@ -153,34 +153,18 @@ void buildAccumulation(OpBuilder &b, func::FuncOp func, const KernelSpec &spec,
   func::ReturnOp::create(b, loc);
 }
 
-} // namespace
-
-LogicalResult kernel::generateMatmul(KernelSpec spec) {
-  func::FuncOp driver = spec.func;
-  MatmulGeometry geo = makeGeometry(spec);
-  spec.fanIn = geo.k;
-  OpBuilder b(driver.getContext());
+/// Builds the shared driver: (input, output, packed, alpha, scan limit).
+void buildDriver(OpBuilder &b, func::FuncOp driver, const KernelSpec &spec,
+                 const MatmulGeometry &geo,
+                 std::map<MacKind, func::FuncOp> &kernels, MemRefType xpType,
+                 MemRefType ypType) {
   Location loc = driver.getLoc();
-  Type f32 = b.getF32Type();
-  auto xpType = MemRefType::get({geo.m, geo.kPad}, f32);
-  auto ypType = MemRefType::get({geo.m, geo.nPad}, f32);
-  auto packedType = MemRefType::get({geo.nPad, geo.rowBytes}, b.getI8Type());
-  auto alphaType = MemRefType::get({geo.nPad}, f32);
-
-  std::string name = driver.getSymName().str();
-  auto kernels = createKernels(
-      b, spec,
-      [&](MacKind) -> SmallVector<Type> {
-        return {xpType, packedType, alphaType, ypType};
-      },
-      [&](func::FuncOp func, MacKind kind) {
-        buildAccumulation(b, func, spec, geo, kind);
-      });
-
-  Block *entry = driver.addEntryBlock();
+  Block *entry = &driver.getBody().front();
   b.setInsertionPointToStart(entry);
   KB k{b, loc};
-  Value input = entry->getArgument(0), output = entry->getArgument(1);
+  Value input = entry->getArgument(0), output = entry->getArgument(1),
+        packed = entry->getArgument(2), alpha = entry->getArgument(3),
+        limit = entry->getArgument(4);
 
   // 1. Copy into the K-padded buffer, scanning for the precondition.
   Value xp = k.zeroBuffer(xpType);
@@ -195,18 +179,11 @@ LogicalResult kernel::generateMatmul(KernelSpec spec) {
         if (!spec.hasFallback())
           return scf::ValueVector{iter[0]};
         return scf::ValueVector{
-            scanActivation(k, spec, value, iter[0])};
+            scanActivation(k, spec, value, iter[0], limit)};
       });
   Value safe = scan.results.front();
 
   // 2. Accumulate.
-  Value packed = k.constantGlobal(name + "_codes", packCodes(b, spec, geo));
-  std::vector<float> paddedAlpha(spec.alpha);
-  paddedAlpha.resize(geo.nPad, 0.0f);
-  Value alpha = k.constantGlobal(
-      name + "_alpha",
-      DenseElementsAttr::get(RankedTensorType::get({geo.nPad}, f32),
-                             ArrayRef(paddedAlpha)));
   Value yp = memref::AllocOp::create(b, loc, ypType, b.getI64IntegerAttr(64));
   emitDispatch(k, spec, safe, [&](OpBuilder &b, Location loc, MacKind kind) {
     func::CallOp::create(b, loc, kernels[kind],
@@ -231,6 +208,48 @@ LogicalResult kernel::generateMatmul(KernelSpec spec) {
   memref::DeallocOp::create(b, loc, xp);
   memref::DeallocOp::create(b, loc, yp);
   func::ReturnOp::create(b, loc);
-  driver->removeAttr(kKernelAttrName);
+}
+
+} // namespace
+
+LogicalResult kernel::generateMatmul(KernelSpec spec) {
+  MatmulGeometry geo = makeGeometry(spec);
+  spec.fanIn = geo.k;
+  OpBuilder b(spec.func.getContext());
+  Location loc = spec.func.getLoc();
+  Type f32 = b.getF32Type();
+  auto xpType = MemRefType::get({geo.m, geo.kPad}, f32);
+  auto ypType = MemRefType::get({geo.m, geo.nPad}, f32);
+  auto packedType = MemRefType::get({geo.nPad, geo.rowBytes}, b.getI8Type());
+  auto alphaType = MemRefType::get({geo.nPad}, f32);
+
+  // Everything the accumulation body depends on besides the spec's blocking:
+  // shapes and the code format it decodes.
+  std::string key;
+  llvm::raw_string_ostream os(key);
+  os << geo.m << "x" << geo.kPad << "x" << geo.nPad << "_r" << geo.rows
+     << "_b" << spec.encoding.getBits()
+     << (spec.encoding.getZeroFree() ? "z" : "w") << "_" << specKey(spec);
+  auto kernels = createKernels(
+      b, spec, "matmul", key,
+      [&](MacKind) -> SmallVector<Type> {
+        return {xpType, packedType, alphaType, ypType};
+      },
+      [&](func::FuncOp func, MacKind kind) {
+        buildAccumulation(b, func, spec, geo, kind);
+      });
+
+  std::vector<float> paddedAlpha(spec.alpha);
+  paddedAlpha.resize(geo.nPad, 0.0f);
+  std::string driverKey = key + "_k" + std::to_string(geo.k) + "n" +
+                          std::to_string(geo.n) +
+                          (spec.fastMode ? "_fast" : "") + "_driver";
+  defineWithSharedDriver(
+      spec, "matmul", driverKey, packCodes(b, spec, geo),
+      DenseElementsAttr::get(RankedTensorType::get({geo.nPad}, f32),
+                             ArrayRef(paddedAlpha)),
+      [&](func::FuncOp driver) {
+        buildDriver(b, driver, spec, geo, kernels, xpType, ypType);
+      });
   return success();
 }

@@ -3,12 +3,12 @@
 // An 8-bit encoding (exponent offsets up to 127) keeps zeros guarded: a zero
 // test per activation and MAC, the scan admits any normal activation
 // (biased exponent >= 1, i.e. 8388608 in the bits), and nothing is flushed.
-// CHECK-LABEL: func.func private @__shift_matmul_0_xadd(
+// CHECK-LABEL: func.func private @__shift_matmul_{{.*}}g_xadd(
 // CHECK: arith.cmpi eq, {{.*}} : vector<8xi32>
 // CHECK: arith.select {{.*}} : vector<8xi1>, vector<8xi32>
 // CHECK-NOT: math.absf
-// CHECK-LABEL: func.func private @__shift_matmul_0_ieee(
-// CHECK-LABEL: func.func private @__shift_matmul_0(
+// CHECK-LABEL: func.func private @__shift_matmul_{{.*}}_ieee(
+// CHECK-LABEL: func.func private @__shift_matmul_{{.*}}_driver(
 // CHECK: arith.constant 8388608 : i32
 
 func.func @fc8(%x: tensor<1x4xf32>) -> tensor<1x2xf32> {

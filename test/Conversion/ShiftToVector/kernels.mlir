@@ -6,24 +6,32 @@
 // RUN: denseshift-opt %s -shift-outline-kernels="target=x86-64-avx2 strategy=decode-fma" -convert-shift-to-vector \
 // RUN:   | FileCheck %s --check-prefix=FMA
 
+// Each layer keeps its packed codes and alpha in constant globals.
+// CHECK-DAG: memref.global "private" constant @__shift_conv2d_0_alpha : memref<3xf32> = dense<[5.000000e-01, 2.500000e-01, 1.000000e+00]>
+// CHECK-DAG: memref.global "private" constant @__shift_conv2d_0_codes : memref<27xi8>
+// CHECK-DAG: memref.global "private" constant @__shift_matmul_0_codes : memref<3x8xi8>
+
 // FC (generated first): codes decoded in the inner loop from 4-bit nibbles;
 // fan-in 5 and 3-bit codes let zeros through unguarded, so the sums are
-// flushed below 2^-87.
-// CHECK-LABEL: func.func private @__shift_matmul_0_xadd(
+// flushed below 2^-87. Kernels are named after the shape they serve.
+// CHECK-LABEL: func.func private @__shift_matmul_2x16x3_r3_b3z_l8r4c2u_xadd(
 // CHECK: vector.load {{.*}} : memref<3x8xi8>, vector<8xi8>
 // CHECK: arith.extui {{.*}} : vector<8xi8> to vector<8xi32>
 // CHECK: arith.shrui
 // CHECK-NOT: arith.select {{.*}} : vector<8xi1>, vector<8xi32>
 // CHECK: vector.reduction <add>
 // CHECK: math.absf
-// CHECK: arith.cmpf olt, {{.*}}, %[[FLUSH:.*]] : f32
-// CHECK-LABEL: func.func private @__shift_matmul_0_ieee(
+// CHECK: arith.cmpf olt
+// CHECK-LABEL: func.func private @__shift_matmul_{{.*}}_ieee(
+// CHECK-LABEL: func.func private @__shift_matmul_{{.*}}_driver(
 // CHECK-LABEL: func.func private @__shift_matmul_0(
+// CHECK: memref.get_global @__shift_matmul_0_codes
+// CHECK: call @__shift_matmul_{{.*}}_driver
 
 // The unguarded exponent-add kernel: 8-lane loads of the padded activations
 // and one broadcast shift word per output channel; an integer add and a float
 // add per MAC, no multiplication.
-// CHECK-LABEL: func.func private @__shift_conv2d_0_xadd(
+// CHECK-LABEL: func.func private @__shift_conv2d_{{.*}}_xadd(
 // CHECK-SAME: memref<1x2x1x7x10xf32>, %arg1: memref<1x1x2x3x3x3xi32>, %arg2: memref<1x3x5x8xf32>
 // CHECK-SAME: shift.no_inline
 // CHECK: scf.for
@@ -42,39 +50,46 @@
 // CHECK: return
 
 // The IEEE fallback decodes f32 weights and multiplies, then adds.
-// CHECK-LABEL: func.func private @__shift_conv2d_0_ieee(
+// CHECK-LABEL: func.func private @__shift_conv2d_{{.*}}_ieee(
 // CHECK: arith.mulf {{.*}} : vector<8xf32>
 // CHECK-NEXT: arith.addf {{.*}} : vector<8xf32>
 
-// The driver scans the activations (|x| >= 2^-63 = biased exponent 64, or 0,
-// and exponent <= 254 - 3 - 1, as alpha reaches 2^0: no product overflows),
-// decodes the 4-bit packed codes and dispatches.
-// CHECK-LABEL: func.func private @__shift_conv2d_0(
-// CHECK-DAG: arith.constant 536870912 : i32
-// CHECK-DAG: arith.constant 2105540607 : i32
-// CHECK-DAG: memref.get_global @__shift_conv2d_0_alpha : memref<3xf32>
-// CHECK-DAG: memref.get_global @__shift_conv2d_0_codes : memref<27xi8>
+// The shared driver scans the activations (|x| >= 2^-63 = biased exponent
+// 64, or 0, up to the layer's limit, an argument), decodes the 4-bit packed
+// codes (an argument) and dispatches.
+// CHECK-LABEL: func.func private @__shift_conv2d_{{.*}}_driver(
+// CHECK-SAME: %arg2: memref<27xi8>, %arg3: memref<3xf32>, %[[LIMIT:.*]]: i32)
+// CHECK: arith.constant 536870912 : i32
+// CHECK: arith.cmpi sle, %{{.*}}, %[[LIMIT]]
 // CHECK: scf.if %[[SAFE:.*]] {
-// CHECK-NEXT: call @__shift_conv2d_0_xadd
+// CHECK-NEXT: call @__shift_conv2d_{{.*}}_xadd
 // CHECK: } else {
-// CHECK-NEXT: call @__shift_conv2d_0_ieee
+// CHECK-NEXT: call @__shift_conv2d_{{.*}}_ieee
 // Alpha is applied only after the exponent-add kernel: the fallback's
 // weights hold it already.
 // CHECK: arith.select %[[SAFE]]
 // CHECK: arith.mulf
 // CHECK: memref.dealloc
 
+// The layer passes its globals and its scan limit: no product may overflow,
+// so the biased exponent is at most 254 - 3 - 1 (alpha reaches 2^0).
+// CHECK-LABEL: func.func private @__shift_conv2d_0(
+// CHECK-DAG: memref.get_global @__shift_conv2d_0_codes : memref<27xi8>
+// CHECK-DAG: memref.get_global @__shift_conv2d_0_alpha : memref<3xf32>
+// CHECK-DAG: arith.constant 2105540607 : i32
+// CHECK: call @__shift_conv2d_{{.*}}_driver
+
 // Fast mode trusts the activations: no fallback kernel, no dispatch.
 // FAST-NOT: _ieee
 // FAST-NOT: scf.if
-// FAST: call @__shift_conv2d_0_xadd
+// FAST: call @__shift_conv2d_{{.*}}_xadd
 
 // The decode-fma strategy: FMA when the scan allows, IEEE fallback otherwise.
 // FMA-NOT: _xadd
-// FMA: func.func private @__shift_conv2d_0_fma(
+// FMA: func.func private @__shift_conv2d_{{.*}}_fma(
 // FMA: vector.fma
-// FMA: call @__shift_conv2d_0_fma
-// FMA: call @__shift_conv2d_0_ieee
+// FMA: call @__shift_conv2d_{{.*}}_fma
+// FMA: call @__shift_conv2d_{{.*}}_ieee
 
 func.func @conv(%x: tensor<1x2x5x5xf32>) -> tensor<1x3x5x5xf32> {
   %c = arith.constant dense<2> : tensor<3x2x3x3xi8>
