@@ -66,7 +66,12 @@ ConvGeometry ConvGeometry::make(const KernelSpec &spec) {
   geo.pt = padding[0], geo.pl = padding[1], geo.pb = padding[2],
   geo.pr = padding[3];
   geo.oh = out[2], geo.ow = out[3];
+  // Narrow rows waste most of a wide vector (7 pixels in 16 lanes): halve
+  // the vectors while a row still needs as many of them.
   geo.lanes = spec.lanes;
+  while (geo.lanes > 4 && llvm::divideCeil(geo.ow, geo.lanes / 2) ==
+                              llvm::divideCeil(geo.ow, geo.lanes))
+    geo.lanes /= 2;
   geo.rows = std::min<int64_t>(spec.rows, geo.fg);
   geo.cols = std::min<int64_t>(spec.cols, int64_t(llvm::divideCeil(geo.ow, geo.lanes)));
   geo.fgPad = llvm::alignTo(geo.fg, geo.rows);
@@ -202,7 +207,8 @@ LogicalResult kernel::generateConv2D(KernelSpec spec) {
      << geo.sw << "_g" << geo.g << "b" << geo.blocks << "c" << geo.cg << "k"
      << geo.kh << "x" << geo.kw << "_o" << geo.fgPad << "x" << geo.oh << "x"
      << geo.owPad << "w" << geo.owBlocks << "_s" << geo.sh << "d" << geo.dh
-     << "x" << geo.dw << "_" << geo.rows << "x" << geo.cols << "_"
+     << "x" << geo.dw << "_" << geo.rows << "x" << geo.cols << "v"
+     << geo.lanes << "_"
      << specKey(spec);
   auto kernels = createKernels(
       b, spec, "conv2d", key,
@@ -264,44 +270,54 @@ LogicalResult kernel::generateConv2D(KernelSpec spec) {
     //    for the exponent add, exact f32 weights alpha * s * 2^e otherwise.
     Value wordTable = wordTables ? k.zeroBuffer(wordTableType) : Value();
     Value weightTable = weightTables ? k.zeroBuffer(weightTableType) : Value();
-    SmallVector<Value> decodeUbs = {k.idx(geo.f), k.idx(geo.cg), k.idx(geo.kh),
-                                    k.idx(geo.kw)};
+    // Per output channel: its table position and alpha, then its weights.
+    int64_t perChannel = geo.cg * geo.kh * geo.kw;
     scf::buildLoopNest(
-        b, loc, zeros, decodeUbs, ones,
-        [&](OpBuilder &b, Location loc, ValueRange ivs) {
+        b, loc, {k.idx(0)}, {k.idx(geo.f)}, {k.idx(1)},
+        [&](OpBuilder &b, Location loc, ValueRange fs) {
           KB k{b, loc};
-          Value flat = k.add(
-              k.mul(k.add(k.mul(k.add(k.mul(ivs[0], geo.cg), ivs[1]), geo.kh),
-                          ivs[2]),
-                    geo.kw),
-              ivs[3]);
-          Value raw;
-          if (isNibblePacked(spec)) {
-            Value byte =
-                memref::LoadOp::create(b, loc, packed, ValueRange{k.div(flat, 2)});
-            Value wide = arith::ExtUIOp::create(b, loc, i32, byte);
-            Value odd = arith::IndexCastOp::create(b, loc, i32, k.rem(flat, 2));
-            Value amount = arith::MulIOp::create(b, loc, odd, k.i32(4));
-            raw = arith::AndIOp::create(
-                b, loc, arith::ShRUIOp::create(b, loc, wide, amount), k.i32(15));
-          } else {
-            Value byte = memref::LoadOp::create(b, loc, packed, ValueRange{flat});
-            raw = arith::ExtUIOp::create(b, loc, i32, byte);
-          }
-          Value group = k.div(ivs[0], geo.fg);
-          Value inGroup = k.rem(ivs[0], geo.fg);
-          SmallVector<Value> index = {group, k.div(inGroup, geo.rows), ivs[1],
-                                      ivs[2], ivs[3], k.rem(inGroup, geo.rows)};
-          if (wordTable)
-            memref::StoreOp::create(b, loc, decodeWord(k, spec, raw), wordTable,
-                                    index);
-          if (weightTable) {
-            Value scale =
-                memref::LoadOp::create(b, loc, alpha, ValueRange{ivs[0]});
-            Value weight = arith::MulFOp::create(b, loc,
-                                                 decodeWeight(k, spec, raw), scale);
-            memref::StoreOp::create(b, loc, weight, weightTable, index);
-          }
+          Value f = fs[0];
+          Value group = k.div(f, geo.fg), inGroup = k.rem(f, geo.fg);
+          Value block = k.div(inGroup, geo.rows), r = k.rem(inGroup, geo.rows);
+          Value scale = memref::LoadOp::create(b, loc, alpha, ValueRange{f});
+          Value first = k.mul(f, perChannel);
+          scf::buildLoopNest(
+              b, loc, {k.idx(0), k.idx(0), k.idx(0)},
+              {k.idx(geo.cg), k.idx(geo.kh), k.idx(geo.kw)},
+              {k.idx(1), k.idx(1), k.idx(1)},
+              [&](OpBuilder &b, Location loc, ValueRange ivs) {
+                KB k{b, loc};
+                Value flat = k.add(
+                    first,
+                    k.add(k.mul(k.add(k.mul(ivs[0], geo.kh), ivs[1]), geo.kw),
+                          ivs[2]));
+                Value raw;
+                if (isNibblePacked(spec)) {
+                  Value byte = memref::LoadOp::create(
+                      b, loc, packed, ValueRange{k.div(flat, 2)});
+                  Value wide = arith::ExtUIOp::create(b, loc, i32, byte);
+                  Value odd =
+                      arith::IndexCastOp::create(b, loc, i32, k.rem(flat, 2));
+                  Value amount = arith::MulIOp::create(b, loc, odd, k.i32(4));
+                  raw = arith::AndIOp::create(
+                      b, loc, arith::ShRUIOp::create(b, loc, wide, amount),
+                      k.i32(15));
+                } else {
+                  Value byte =
+                      memref::LoadOp::create(b, loc, packed, ValueRange{flat});
+                  raw = arith::ExtUIOp::create(b, loc, i32, byte);
+                }
+                SmallVector<Value> index = {group,  block,  ivs[0],
+                                            ivs[1], ivs[2], r};
+                if (wordTable)
+                  memref::StoreOp::create(b, loc, decodeWord(k, spec, raw),
+                                          wordTable, index);
+                if (weightTable) {
+                  Value weight = arith::MulFOp::create(
+                      b, loc, decodeWeight(k, spec, raw), scale);
+                  memref::StoreOp::create(b, loc, weight, weightTable, index);
+                }
+              });
         });
 
     // 3. Accumulate with the fast kernel when the scan allows it.
@@ -315,22 +331,25 @@ LogicalResult kernel::generateConv2D(KernelSpec spec) {
     //    kernel ran (the f32 kernels' weights already hold alpha).
     Value ranExponentAdd = exponentAddRan(k, spec, safe);
     scf::buildLoopNest(
-        b, loc, zeros,
-        {k.idx(geo.n), k.idx(geo.f), k.idx(geo.oh), k.idx(geo.ow)}, ones,
-        [&](OpBuilder &b, Location loc, ValueRange ivs) {
+        b, loc, {k.idx(0), k.idx(0)}, {k.idx(geo.n), k.idx(geo.f)},
+        {k.idx(1), k.idx(1)}, [&](OpBuilder &b, Location loc, ValueRange nf) {
           KB k{b, loc};
-          Value group = k.div(ivs[1], geo.fg);
-          Value channel =
-              k.add(k.mul(group, geo.fgPad), k.rem(ivs[1], geo.fg));
-          Value acc = memref::LoadOp::create(
-              b, loc, yp, ValueRange{ivs[0], channel, ivs[2], ivs[3]});
+          Value channel = k.add(k.mul(k.div(nf[1], geo.fg), geo.fgPad),
+                                k.rem(nf[1], geo.fg));
           Value scale = arith::SelectOp::create(
               b, loc, ranExponentAdd,
-              memref::LoadOp::create(b, loc, alpha, ValueRange{ivs[1]}),
-              KB{b, loc}.f32(1.0f));
-          memref::StoreOp::create(b, loc,
-                                  arith::MulFOp::create(b, loc, acc, scale),
-                                  output, ivs);
+              memref::LoadOp::create(b, loc, alpha, ValueRange{nf[1]}),
+              k.f32(1.0f));
+          scf::buildLoopNest(
+              b, loc, {k.idx(0), k.idx(0)}, {k.idx(geo.oh), k.idx(geo.ow)},
+              {k.idx(1), k.idx(1)},
+              [&](OpBuilder &b, Location loc, ValueRange ivs) {
+                Value acc = memref::LoadOp::create(
+                    b, loc, yp, ValueRange{nf[0], channel, ivs[0], ivs[1]});
+                memref::StoreOp::create(
+                    b, loc, arith::MulFOp::create(b, loc, acc, scale), output,
+                    ValueRange{nf[0], nf[1], ivs[0], ivs[1]});
+              });
         });
     b.setInsertionPointToEnd(entry);
     for (Value buffer : {xp, wordTable, weightTable, yp})
