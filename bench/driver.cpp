@@ -37,7 +37,9 @@
 //===----------------------------------------------------------------------===//
 
 #include <dlfcn.h>
+#ifdef DS_HAVE_DNNL
 #include <oneapi/dnnl/dnnl.hpp>
+#endif
 
 #include <algorithm>
 #include <chrono>
@@ -204,6 +206,7 @@ Candidate sharedObject(const std::string &name, const std::string &path) {
   return c;
 }
 
+#ifdef DS_HAVE_DNNL
 // oneDNN state shared by the candidates of one process.
 struct Dnnl {
   dnnl::engine engine{dnnl::engine::kind::cpu, 0};
@@ -358,6 +361,8 @@ Candidate onednnFc(std::shared_ptr<Dnnl> d, const Layer &l, bool matmul,
   };
   return c;
 }
+
+#endif // DS_HAVE_DNNL
 
 // ---------------------------------------------------------------------------
 // Checking and timing.
@@ -566,7 +571,9 @@ int main(int argc, char **argv) {
   std::fflush(stdout);
 
   Flusher flush(o.flush);
+#ifdef DS_HAVE_DNNL
   std::shared_ptr<Dnnl> dnnlState;
+#endif
   int failures = 0;
   // Set up every candidate first (a failure is reported and skipped), then
   // time them interleaved: kRounds rounds, each taking a share of every
@@ -585,6 +592,11 @@ int main(int argc, char **argv) {
       if (!path.empty()) {
         c = sharedObject(name, path);
       } else if (name.rfind("onednn", 0) == 0) {
+#ifndef DS_HAVE_DNNL
+        throw std::runtime_error("oneDNN is missing: bench-driver was built without "
+                                 "libdnnl (apt-get install libdnnl-dev, then rerun "
+                                 "scripts/bench)");
+#else
         if (!dnnlState)
           dnnlState = std::make_shared<Dnnl>();
         if (name == "onednn-auto")
@@ -601,15 +613,20 @@ int main(int argc, char **argv) {
           throw std::runtime_error("unknown oneDNN candidate (known: onednn-auto, "
                                    "onednn-direct, onednn-direct+reorder, onednn-ip, "
                                    "onednn-matmul)");
+#endif
       } else {
         throw std::runtime_error("unknown candidate; give NAME=PATH.so or a oneDNN name");
       }
       prepare(o, l, *v, flush);
       live.push_back(std::move(v));
-    } catch (dnnl::error &e) {
+    }
+#ifdef DS_HAVE_DNNL
+    catch (dnnl::error &e) {
       ++failures;
       report(o, l, name, "ERROR", std::string("oneDNN: ") + e.what(), {}, Check(), 0);
-    } catch (std::exception &e) {
+    }
+#endif
+    catch (std::exception &e) {
       ++failures;
       report(o, l, name, "ERROR", e.what(), {}, Check(), 0);
     }

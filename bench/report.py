@@ -170,11 +170,10 @@ def plot_ratios(rows, layers, path):
     except ImportError as e:
         print(f"bench: no plot ({e})")
         return False
-    cands = []
-    for r in rows:
-        if r["candidate"] not in cands and not r["candidate"].startswith("onednn-direct") \
-                and r["candidate"] != "onednn-ip":
-            cands.append(r["candidate"])
+    from run import CANDIDATES  # noqa: E402
+    present = {r["candidate"] for r in rows}
+    # The layers' baselines are the 1.0 line; on models pytorch is.
+    cands = [c for c in CANDIDATES if c in present and c not in ("onednn-direct", "onednn-ip")]
     fig, ax = plt.subplots(figsize=(max(8, 1.4 * len(layers) + 4), 5))
     width = 0.8 / max(1, len(cands))
     cmap = plt.get_cmap("tab20")
@@ -268,22 +267,26 @@ def targets(rows, metas, compiled, extra):
 
 
 def mca_markdown(est):
-    out = ["| kernel (layer A, aarch64-neon) | instrs/iter | MACs/iter | CPU | cycles/iter | MACs/cycle |",
-           "|---|--:|--:|---|--:|--:|"]
+    out = ["| kernel (layer A) | target | instrs/iter | MACs/iter | CPU model | cycles/iter | MACs/cycle |",
+           "|---|---|--:|--:|---|--:|--:|"]
     for name, e in est.items():
         if "error" in e:
-            out.append(f"| {name} | error: {e['error']} | | | | |")
+            out.append(f"| {name} | {e.get('target', '')} | error: {e['error']} | | | | |")
             continue
         for cpu, c in e["cpus"].items():
-            out.append(f"| {name} (`{e['function']}`) | {e['instructions']} | "
+            out.append(f"| {name} | {e['target']} | {e['instructions']} | "
                        f"{e['macs_per_iteration']} | {cpu} | {c['cycles_per_iteration']:.1f} | "
                        f"{c['macs_per_cycle']:.2f} |")
-    names = list(est)
-    if len(names) == 2 and all("cpus" in est[n] for n in names):
-        for cpu in mca.CPUS:
-            a = est[names[0]]["cpus"][cpu]["macs_per_cycle"]
-            b = est[names[1]]["cpus"][cpu]["macs_per_cycle"]
-            out.append(f"\n{cpu}: exponent-add loop reaches {a / b:.2f}x the MAC rate of the FMA loop.")
+    out.append("")
+    for xadd, fma in (("exponent-add (default)", "decode-fma"),
+                      ("x86 exponent-add (default)", "x86 decode-fma")):
+        a, b = est.get(xadd, {}), est.get(fma, {})
+        for cpu in a.get("cpus", {}):
+            if cpu in b.get("cpus", {}):
+                ra = a["cpus"][cpu]["macs_per_cycle"]
+                rb = b["cpus"][cpu]["macs_per_cycle"]
+                out.append(f"- {cpu}: the exponent-add loop reaches {ra / rb:.2f}x the MAC rate "
+                           f"of the FMA loop ({ra:.2f} vs {rb:.2f} MACs/cycle).")
     return "\n".join(out)
 
 
@@ -345,7 +348,9 @@ def write_doc(path, data, rows, metas, layers, est, tg, plot_path):
         "```",
         "",
         f"This run: `{data['command']}` on {data['date']}, {data['elapsed_s']:.0f} s wall, "
-        f"commit `{m['commit']}`{' (with uncommitted changes in the tree)' if m['dirty'] else ''}.",
+        f"commit `{m['commit']}`{' (with uncommitted changes in the tree)' if m['dirty'] else ''}; "
+        "the compiler is whatever `build/bin` held when the run started (snapshot in "
+        "`build/bench/bin`).",
         "",
         "## Machine",
         "",
@@ -401,7 +406,10 @@ def write_doc(path, data, rows, metas, layers, est, tg, plot_path):
         lines.append(f"| {what} | {shown} | {'n/a' if met is None else ('met' if met else '**missed**')} |")
     lines += ["", "## AArch64: llvm-mca estimates of the NEON inner loops", "",
               "Timing under qemu means nothing; these are static estimates (`bench/mca.py`) of",
-              "the innermost loop cut from `denseshift-translate --target=aarch64-neon --emit=asm`.",
+              "the innermost loop of the layer-A conv kernel cut from `denseshift-translate",
+              "--emit=asm` (`*_xadd` for the default exponent-add strategy, `*_fma` for",
+              "strategy=decode-fma). The x86 rows (znver4 = this host's core) are a",
+              "cross-check of the measured figures, not a substitute for them.",
               "", mca_markdown(est) if est else "Not run (layer A was not part of this run).", ""]
     if os.path.exists(analysis):
         lines += [open(analysis).read().rstrip(), ""]

@@ -18,8 +18,13 @@ import sys
 import time
 
 import numpy as np
-import torch
-import torch.nn.functional as F
+
+try:
+    import torch
+    import torch.nn.functional as F
+except ImportError as e:  # reported as an ERROR row; the other candidates ran
+    torch = None
+    TORCH_ERROR = f"PyTorch is missing ({e}); apt-get install python3-torch"
 
 TOLERANCE = 1e-5
 
@@ -48,13 +53,15 @@ def main():
     p.add_argument("--json", required=True)
     args = p.parse_args()
 
-    torch.set_num_threads(1)
     with open(os.path.join(args.layer_dir, "layer.json")) as f:
         meta = json.load(f)
     tag = args.tag or meta["name"]
     expected = np.fromfile(os.path.join(args.layer_dir, "expected.bin"), dtype="<f8")
     record = {"layer": tag, "candidate": "pytorch", "flush": args.flush}
     try:
+        if torch is None:
+            raise RuntimeError(TORCH_ERROR)
+        torch.set_num_threads(1)
         x, fn, what = build(args.layer_dir, meta)
     except Exception as e:  # a missing file, a bad shape: report, do not crash the run
         record.update(status="ERROR", info=f"{type(e).__name__}: {e}", runs=0)
