@@ -24,7 +24,9 @@
  *   inside the call; nothing has to be freed or initialized beforehand.
  * - Thread-compatible: the model keeps no mutable global state, so
  *   concurrent calls on distinct output buffers are safe; the weights are
- *   read-only data in the object.
+ *   read-only data in the object. Objects compiled with the pipeline option
+ *   `static-buffers=true` keep their scratch memory in globals instead (no
+ *   malloc): their calls must not overlap.
  * - Float semantics (default, non-`fast` mode; see docs/abi.md): finite
  *   inputs give results within 1e-5 of the float64 reference, relative to
  *   the largest magnitude in the output tensor; +-0 and denormal inputs

@@ -17,11 +17,13 @@ static const char *kToLLVM =
     "convert-func-to-llvm{use-bare-ptr-memref-call-conv=1},"
     "convert-cf-to-llvm,reconcile-unrealized-casts,canonicalize,cse";
 
-static const char *kBufferize =
+static const char *kBufferizeOnly =
     "one-shot-bufferize{bufferize-function-boundaries "
     "function-boundary-type-conversion=identity-layout-map},"
-    "buffer-results-to-out-params{hoist-static-allocs=1 modify-public-functions=1},"
-    "buffer-deallocation-pipeline,canonicalize";
+    "buffer-results-to-out-params{hoist-static-allocs=1 "
+    "modify-public-functions=1}";
+static const std::string kBufferize =
+    std::string(kBufferizeOnly) + ",buffer-deallocation-pipeline,canonicalize";
 
 static LogicalResult addPipeline(OpPassManager &pm, const std::string &text) {
   std::string errors;
@@ -45,15 +47,22 @@ shift::buildDenseShiftPipeline(OpPassManager &pm,
      << "canonicalize,"
      << "shift-outline-kernels{target=" << options.target
      << " mode=" << options.mode << " strategy=" << options.strategy << "},"
-     << "convert-shift-to-linalg,canonicalize," << kBufferize << ","
-     << "convert-shift-to-vector," << kToLLVM << ","
+     << "convert-shift-to-linalg,canonicalize,";
+  // Static buffers replace the heap allocations (and so the deallocation
+  // pipeline) after the kernels' own scratch allocations exist.
+  if (options.staticBuffers)
+    os << kBufferizeOnly << ",convert-shift-to-vector,shift-static-buffers,"
+       << "canonicalize,";
+  else
+    os << kBufferize << ",convert-shift-to-vector,";
+  os << kToLLVM << ","
      << "shift-annotate-target{target=" << options.target << "}";
   return addPipeline(pm, text);
 }
 
 void shift::buildDenseShiftReferencePipeline(OpPassManager &pm) {
-  std::string text = std::string("convert-shift-to-linalg,canonicalize,") +
-                     kBufferize + "," + kToLLVM;
+  std::string text = "convert-shift-to-linalg,canonicalize," + kBufferize +
+                     "," + kToLLVM;
   (void)addPipeline(pm, text);
 }
 

@@ -33,6 +33,12 @@ struct DenseShiftPipelineOptions
       *this, "bits",
       llvm::cl::desc("largest (exact) or target (quantize) code width"),
       llvm::cl::init(4)};
+  PassOptions::Option<bool> staticBuffers{
+      *this, "static-buffers",
+      llvm::cl::desc("keep scratch and intermediate buffers in module globals "
+                     "(no malloc, no page faults; entry points not "
+                     "reentrant) instead of the heap"),
+      llvm::cl::init(false)};
   PassOptions::Option<bool> zeroFree{
       *this, "zero-free",
       llvm::cl::desc("quantize to the zero-free format (quantize mode)"),

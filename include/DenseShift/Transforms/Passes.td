@@ -43,4 +43,31 @@ def ShiftAnnotateTarget : Pass<"shift-annotate-target", "ModuleOp"> {
   ];
 }
 
+def ShiftStaticBuffers : Pass<"shift-static-buffers", "ModuleOp"> {
+  let summary = "Turn static-shape heap buffers into module-level globals";
+  let description = [{
+    Replaces every `memref.alloc` of a static shape by a `memref.get_global`
+    of a private, uninitialized global (so it lives in `.bss`) and erases its
+    `memref.dealloc`s. Run after bufferization instead of the deallocation
+    pipeline; the pipeline's `static-buffers=true` does this.
+
+    A compiled model then makes no `malloc` call and takes no page fault
+    after its first call (a batch-32 ResNet-20 spent 41% of its time in the
+    kernel, re-faulting freed buffers), but its entry points are no longer
+    reentrant: calls into one object must not overlap.
+
+    ```mlir
+    %0 = memref.alloc() {alignment = 64 : i64} : memref<1x16x28x28xf32>
+    ...
+    memref.dealloc %0 : memref<1x16x28x28xf32>
+    // becomes
+    memref.global "private" @__shift_buffer_0 : memref<1x16x28x28xf32> {alignment = 64 : i64}
+    %0 = memref.get_global @__shift_buffer_0 : memref<1x16x28x28xf32>
+    ```
+
+    An allocation with dynamic sizes, or one a function returns, is an
+    error: it cannot become a global.
+  }];
+}
+
 #endif // DENSESHIFT_TRANSFORMS_PASSES_TD
