@@ -62,9 +62,12 @@ CANDIDATES = {
     "ds-avx2-fma": ("conv", "fc"),
     "ds-avx512": ("conv", "fc", "model"), "ds-avx512-fast": ("conv", "fc", "model"),
     "ds-avx512-fma": ("conv", "fc", "model"),
+    # static-buffers=true: no malloc per call (not reentrant), see docs/abi.md.
+    "ds-avx512-static": ("conv", "fc", "model"),
 }
 ONEDNN = [c for c in CANDIDATES if c.startswith("onednn")]
-DS_OPTIONS = {"": "", "-fast": " mode=fast", "-fma": " strategy=decode-fma"}
+DS_OPTIONS = {"": "", "-fast": " mode=fast", "-fma": " strategy=decode-fma",
+              "-static": " static-buffers=true"}
 
 PIPE_LOOPS = ("builtin.module(buffer-results-to-out-params{hoist-static-allocs "
               "modify-public-functions},buffer-deallocation-pipeline,"

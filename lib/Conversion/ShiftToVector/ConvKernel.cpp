@@ -340,15 +340,32 @@ LogicalResult kernel::generateConv2D(KernelSpec spec) {
               b, loc, ranExponentAdd,
               memref::LoadOp::create(b, loc, alpha, ValueRange{nf[1]}),
               k.f32(1.0f));
+          // Whole vectors along each output row (a masked store for the
+          // tail): left to itself, LLVM vectorizes across channels with
+          // gathers and scatters.
+          auto vecType = VectorType::get({geo.lanes}, b.getF32Type());
+          Value scales = vector::BroadcastOp::create(b, loc, vecType, scale);
           scf::buildLoopNest(
-              b, loc, {k.idx(0), k.idx(0)}, {k.idx(geo.oh), k.idx(geo.ow)},
-              {k.idx(1), k.idx(1)},
-              [&](OpBuilder &b, Location loc, ValueRange ivs) {
-                Value acc = memref::LoadOp::create(
-                    b, loc, yp, ValueRange{nf[0], channel, ivs[0], ivs[1]});
-                memref::StoreOp::create(
-                    b, loc, arith::MulFOp::create(b, loc, acc, scale), output,
-                    ValueRange{nf[0], nf[1], ivs[0], ivs[1]});
+              b, loc, {k.idx(0)}, {k.idx(geo.oh)}, {k.idx(1)},
+              [&](OpBuilder &b, Location loc, ValueRange ohs) {
+                KB k{b, loc};
+                for (int64_t col = 0; col < geo.ow; col += geo.lanes) {
+                  Value acc = vector::LoadOp::create(
+                      b, loc, vecType, yp,
+                      ValueRange{nf[0], channel, ohs[0], k.idx(col)});
+                  Value scaled = arith::MulFOp::create(b, loc, acc, scales);
+                  SmallVector<Value> at = {nf[0], nf[1], ohs[0], k.idx(col)};
+                  int64_t valid = std::min<int64_t>(geo.lanes, geo.ow - col);
+                  if (valid == geo.lanes) {
+                    vector::StoreOp::create(b, loc, scaled, output, at);
+                    continue;
+                  }
+                  Value mask = vector::CreateMaskOp::create(
+                      b, loc, VectorType::get({geo.lanes}, b.getI1Type()),
+                      ValueRange{k.idx(valid)});
+                  vector::MaskedStoreOp::create(b, loc, output, at, mask,
+                                                scaled);
+                }
               });
         });
     b.setInsertionPointToEnd(entry);
