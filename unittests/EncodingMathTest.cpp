@@ -171,8 +171,7 @@ TEST(RoundTripTest, DecodedValuesAreDistinctAndOrdered) {
     std::vector<int64_t> codes = allCodes(format);
     for (size_t i = 1; i < codes.size(); ++i)
       EXPECT_LT(decode(format, codes[i - 1]), decode(format, codes[i]))
-          << describe(format) << " codes " << codes[i - 1] << ", "
-          << codes[i];
+          << describe(format) << " codes " << codes[i - 1] << ", " << codes[i];
   }
 }
 
@@ -278,8 +277,7 @@ TEST(QuantizeTest, ClampsAtTheTop) {
     double largest = decode(format, top);
     EXPECT_EQ(quantize(format, largest * 2, 1.0), top) << describe(format);
     EXPECT_EQ(quantize(format, largest * 1e10, 1.0), top) << describe(format);
-    EXPECT_EQ(quantize(format, -largest * 1e10, 1.0), -top)
-        << describe(format);
+    EXPECT_EQ(quantize(format, -largest * 1e10, 1.0), -top) << describe(format);
     EXPECT_EQ(quantize(format, DBL_MAX, 1.0), top) << describe(format);
     EXPECT_EQ(quantize(format, -DBL_MAX, 1.0), -top) << describe(format);
   }
@@ -295,9 +293,8 @@ TEST(QuantizeTest, ClampsAtTheBottom) {
     EXPECT_EQ(quantize(format, std::numeric_limits<double>::denorm_min(), 1.0),
               up)
         << describe(format);
-    EXPECT_EQ(
-        quantize(format, -std::numeric_limits<double>::denorm_min(), 1.0),
-        down)
+    EXPECT_EQ(quantize(format, -std::numeric_limits<double>::denorm_min(), 1.0),
+              down)
         << describe(format);
   }
 }
@@ -305,8 +302,8 @@ TEST(QuantizeTest, ClampsAtTheBottom) {
 TEST(QuantizeTest, WithZeroDecisionBelowEmin) {
   // 2^emin / sqrt(2) is the decision point between code 1 and code 0.
   Format format{3, false, 0};
-  EXPECT_EQ(quantize(format, 0.75, 1.0), 1);  // log2 0.75 = -0.415
-  EXPECT_EQ(quantize(format, 0.70, 1.0), 0);  // log2 0.70 = -0.515
+  EXPECT_EQ(quantize(format, 0.75, 1.0), 1); // log2 0.75 = -0.415
+  EXPECT_EQ(quantize(format, 0.70, 1.0), 0); // log2 0.70 = -0.515
   EXPECT_EQ(quantize(format, -0.75, 1.0), -1);
   EXPECT_EQ(quantize(format, -0.70, 1.0), 0);
   EXPECT_EQ(quantize(format, std::ldexp(kSqrt2Above, -1), 1.0), 1);
@@ -514,8 +511,8 @@ TEST(ShiftWordTest, AddedToANormalFloatMultiplies) {
         uint32_t bits;
         std::memcpy(&bits, &x, sizeof(bits));
         float product = bitsToFloat(bits + shiftWord(e, negative));
-        EXPECT_EQ(product, x * (negative ? -1.0f : 1.0f) *
-                               std::ldexp(1.0f, int(e)))
+        EXPECT_EQ(product,
+                  x * (negative ? -1.0f : 1.0f) * std::ldexp(1.0f, int(e)))
             << x << " e=" << e;
       }
 }

@@ -61,8 +61,8 @@ shift::buildDenseShiftPipeline(OpPassManager &pm,
 }
 
 void shift::buildDenseShiftReferencePipeline(OpPassManager &pm) {
-  std::string text = "convert-shift-to-linalg,canonicalize," + kBufferize +
-                     "," + kToLLVM;
+  std::string text =
+      "convert-shift-to-linalg,canonicalize," + kBufferize + "," + kToLLVM;
   (void)addPipeline(pm, text);
 }
 

@@ -44,4 +44,5 @@ struct ShiftAnnotateTargetPass
       }
     });
   }
-};} // namespace
+};
+} // namespace

@@ -47,8 +47,8 @@ struct ShiftRecordEntryPointsPass
         std::string shape = describe(t);
         if (shape.empty()) {
           func.emitError("public function '")
-              << func.getSymName() << "' has a " << (input ? "parameter" : "result")
-              << " of type " << t
+              << func.getSymName() << "' has a "
+              << (input ? "parameter" : "result") << " of type " << t
               << "; entry points take and return static f32 tensors";
           return false;
         }

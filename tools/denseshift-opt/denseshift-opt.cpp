@@ -21,6 +21,6 @@ int main(int argc, char **argv) {
   mlir::registerAllDialects(registry);
   mlir::registerAllExtensions(registry);
   registry.insert<mlir::shift::ShiftDialect>();
-  return mlir::asMainReturnCode(mlir::MlirOptMain(
-      argc, argv, "DenseShift optimizer driver\n", registry));
+  return mlir::asMainReturnCode(
+      mlir::MlirOptMain(argc, argv, "DenseShift optimizer driver\n", registry));
 }

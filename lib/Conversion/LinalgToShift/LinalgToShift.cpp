@@ -43,8 +43,8 @@ struct ConvertedWeights {
   EncodingAttr encoding;
 };
 
-std::vector<std::vector<double>> splitChannels(const WeightTensor &w,
-                                               std::vector<int64_t> &channelOf) {
+std::vector<std::vector<double>>
+splitChannels(const WeightTensor &w, std::vector<int64_t> &channelOf) {
   int64_t inner = 1;
   for (size_t d = w.axis + 1; d < w.shape.size(); ++d)
     inner *= w.shape[d];
@@ -118,8 +118,8 @@ convertWeights(PatternRewriter &rewriter, Location loc, const WeightTensor &w,
   for (int64_t c : codes)
     codeValues.push_back(APInt(width, c, /*isSigned=*/true));
   SmallVector<float> alphaValues(alphas.begin(), alphas.end());
-  auto alphaType = RankedTensorType::get({int64_t(alphas.size())},
-                                         rewriter.getF32Type());
+  auto alphaType =
+      RankedTensorType::get({int64_t(alphas.size())}, rewriter.getF32Type());
   Value codesValue = arith::ConstantOp::create(
       rewriter, loc, DenseIntElementsAttr::get(codesType, codeValues));
   Value alphaValue = arith::ConstantOp::create(
@@ -212,8 +212,8 @@ LogicalResult declined(PatternRewriter &rewriter, Operation *op,
 }
 
 /// Shared part of every convolution pattern: weights → codes, then the op.
-LogicalResult rewriteConv(PatternRewriter &rewriter, Operation *op,
-                          Value input, Value init, FailureOr<WeightTensor> w,
+LogicalResult rewriteConv(PatternRewriter &rewriter, Operation *op, Value input,
+                          Value init, FailureOr<WeightTensor> w,
                           ConvLayout layout, int64_t groups,
                           const WeightConversionOptions &options) {
   if (failed(w))
@@ -238,9 +238,9 @@ LogicalResult rewriteConv(PatternRewriter &rewriter, Operation *op,
   return success();
 }
 
-template <typename Op>
-struct ConstantWeightPattern : OpRewritePattern<Op> {
-  ConstantWeightPattern(MLIRContext *ctx, const WeightConversionOptions &options)
+template <typename Op> struct ConstantWeightPattern : OpRewritePattern<Op> {
+  ConstantWeightPattern(MLIRContext *ctx,
+                        const WeightConversionOptions &options)
       : OpRewritePattern<Op>(ctx), options(options) {}
   WeightConversionOptions options;
 };
@@ -349,14 +349,14 @@ struct GroupedConvPattern : OpRewritePattern<tensor::CollapseShapeOp> {
     SmallVector<int64_t> padding;
     Value input = foldZeroPad(expand.getSrc(), 2, 3, padding);
     std::string reason;
-    auto converted = convertWeights(rewriter, conv->getLoc(), *w, options,
-                                    reason);
+    auto converted =
+        convertWeights(rewriter, conv->getLoc(), *w, options, reason);
     if (failed(converted))
       return declined(rewriter, conv, options, reason);
     // The collapsed output channel g * F/G + f is the shift.conv2d order.
     rewriter.replaceOpWithNewOp<Conv2DOp>(
-        collapse, collapse.getType(), input, converted->codes,
-        converted->alpha, converted->encoding,
+        collapse, collapse.getType(), input, converted->codes, converted->alpha,
+        converted->encoding,
         ConvLayoutAttr::get(rewriter.getContext(), ConvLayout::nchw_fchw),
         rewriter.getDenseI64ArrayAttr(convAttr(conv, "strides")),
         rewriter.getDenseI64ArrayAttr(convAttr(conv, "dilations")),
@@ -440,8 +440,8 @@ struct ConvertLinalgToShiftPass
 
 void mlir::shift::populateLinalgToShiftPatterns(
     RewritePatternSet &patterns, const WeightConversionOptions &options) {
-  patterns.add<ConvNchwFchwPattern, ConvNhwcHwcfPattern,
-               DepthwiseNchwChwPattern, DepthwiseNhwcHwcPattern,
-               GroupedConvPattern, MatmulPattern>(patterns.getContext(),
-                                                  options);
+  patterns
+      .add<ConvNchwFchwPattern, ConvNhwcHwcfPattern, DepthwiseNchwChwPattern,
+           DepthwiseNhwcHwcPattern, GroupedConvPattern, MatmulPattern>(
+          patterns.getContext(), options);
 }

@@ -34,8 +34,8 @@ SmallVector<utils::IteratorType> iterators(unsigned parallel,
 }
 
 Value zeroFilled(OpBuilder &b, Location loc, RankedTensorType type) {
-  Value empty = tensor::EmptyOp::create(b, loc, type.getShape(),
-                                        type.getElementType());
+  Value empty =
+      tensor::EmptyOp::create(b, loc, type.getShape(), type.getElementType());
   Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
   return linalg::FillOp::create(b, loc, zero, empty).getResult(0);
 }
@@ -71,14 +71,13 @@ struct DequantizeOpLowering : OpRewritePattern<DequantizeOp> {
     int64_t emin = op.getEncoding().getEmin();
     Value init = tensor::EmptyOp::create(rewriter, loc, resultType.getShape(),
                                          rewriter.getF32Type());
-    SmallVector<AffineMap> maps = {
-        rewriter.getMultiDimIdentityMap(rank),
-        channelMap(ctx, rank, op.getAxis()),
-        rewriter.getMultiDimIdentityMap(rank)};
+    SmallVector<AffineMap> maps = {rewriter.getMultiDimIdentityMap(rank),
+                                   channelMap(ctx, rank, op.getAxis()),
+                                   rewriter.getMultiDimIdentityMap(rank)};
     auto generic = linalg::GenericOp::create(
-        rewriter, loc, TypeRange{resultType}, ValueRange{op.getCodes(), op.getAlpha()},
-        ValueRange{init}, maps, iterators(rank, 0),
-        [&](OpBuilder &b, Location l, ValueRange args) {
+        rewriter, loc, TypeRange{resultType},
+        ValueRange{op.getCodes(), op.getAlpha()}, ValueRange{init}, maps,
+        iterators(rank, 0), [&](OpBuilder &b, Location l, ValueRange args) {
           Value code = arith::ExtSIOp::create(b, l, b.getI32Type(), args[0]);
           Value zero = i32Const(b, l, 0);
           Value negative = arith::CmpIOp::create(
@@ -90,8 +89,8 @@ struct DequantizeOpLowering : OpRewritePattern<DequantizeOp> {
                                                i32Const(b, l, emin + 126));
           Value bits = arith::ShLIOp::create(b, l, biased, i32Const(b, l, 23));
           Value power = arith::BitcastOp::create(b, l, b.getF32Type(), bits);
-          Value isZero = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq,
-                                               code, zero);
+          Value isZero =
+              arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, code, zero);
           Value fzero =
               arith::ConstantOp::create(b, l, b.getF32FloatAttr(0.0f));
           Value value = arith::SelectOp::create(b, l, isZero, fzero, power);
@@ -133,13 +132,11 @@ struct QuantizeOpLowering : OpRewritePattern<QuantizeOp> {
                                channelMap(ctx, rank, axis)},
         reduceIterators, [&](OpBuilder &b, Location l, ValueRange args) {
           Value magnitude = math::AbsFOp::create(b, l, args[0]);
-          yieldValue(
-              b, l, arith::MaximumFOp::create(b, l, args[1], magnitude));
+          yieldValue(b, l, arith::MaximumFOp::create(b, l, args[1], magnitude));
         });
 
     // alpha = max|w| / 2^(emin + K): a multiplication by an exact power of 2.
-    float inverseTop =
-        std::ldexp(1.0f, -int(format.emin + format.maxOffset()));
+    float inverseTop = std::ldexp(1.0f, -int(format.emin + format.maxOffset()));
     Value alphaInit = tensor::EmptyOp::create(
         rewriter, loc, alphaType.getShape(), rewriter.getF32Type());
     auto alpha = linalg::GenericOp::create(
@@ -149,8 +146,7 @@ struct QuantizeOpLowering : OpRewritePattern<QuantizeOp> {
         iterators(1, 0), [&](OpBuilder &b, Location l, ValueRange args) {
           Value scale =
               arith::ConstantOp::create(b, l, b.getF32FloatAttr(inverseTop));
-          yieldValue(b, l,
-                                  arith::MulFOp::create(b, l, args[0], scale));
+          yieldValue(b, l, arith::MulFOp::create(b, l, args[0], scale));
         });
 
     Value codesInit = tensor::EmptyOp::create(
@@ -194,13 +190,12 @@ struct QuantizeOpLowering : OpRewritePattern<QuantizeOp> {
               b, l, arith::AddIOp::create(b, l, exponent, roundUp),
               i32Const(b, l, format.emin));
           Value clamped = arith::MinSIOp::create(
-              b, l,
-              arith::MaxSIOp::create(b, l, offset, i32Const(b, l, 0)),
+              b, l, arith::MaxSIOp::create(b, l, offset, i32Const(b, l, 0)),
               i32Const(b, l, format.maxOffset()));
           Value magnitude =
               arith::AddIOp::create(b, l, clamped, i32Const(b, l, 1));
-          Value negative = arith::CmpFOp::create(
-              b, l, arith::CmpFPredicate::OLT, w, fzero);
+          Value negative =
+              arith::CmpFOp::create(b, l, arith::CmpFPredicate::OLT, w, fzero);
           Value code = arith::SelectOp::create(
               b, l, negative,
               arith::SubIOp::create(b, l, i32Const(b, l, 0), magnitude),
@@ -213,8 +208,8 @@ struct QuantizeOpLowering : OpRewritePattern<QuantizeOp> {
               arith::CmpFOp::create(b, l, arith::CmpFPredicate::OEQ, a, fzero));
           Value smallest = i32Const(b, l, format.zeroFree ? 1 : 0);
           if (!format.zeroFree) {
-            Value below = arith::CmpIOp::create(
-                b, l, arith::CmpIPredicate::slt, offset, i32Const(b, l, 0));
+            Value below = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt,
+                                                offset, i32Const(b, l, 0));
             isZero = arith::OrIOp::create(b, l, isZero, below);
           }
           code = arith::SelectOp::create(b, l, isZero, smallest, code);
@@ -329,11 +324,11 @@ struct Conv2DOpLowering : OpRewritePattern<Conv2DOp> {
               AffineMap::get(8, 0, {d(0), d(1), d(2), d(3), d(4)}, ctx)};
     }
     auto conv = linalg::GenericOp::create(
-        rewriter, loc, TypeRange{out5Type}, ValueRange{in5, w5}, ValueRange{init}, maps,
-        iterators(5, 3), [&](OpBuilder &b, Location l, ValueRange args) {
+        rewriter, loc, TypeRange{out5Type}, ValueRange{in5, w5},
+        ValueRange{init}, maps, iterators(5, 3),
+        [&](OpBuilder &b, Location l, ValueRange args) {
           Value product = arith::MulFOp::create(b, l, args[0], args[1]);
-          yieldValue(b, l,
-                                  arith::AddFOp::create(b, l, args[2], product));
+          yieldValue(b, l, arith::AddFOp::create(b, l, args[2], product));
         });
     rewriter.replaceOpWithNewOp<tensor::CollapseShapeOp>(
         op, resultType, conv.getResult(0), outReassoc);
@@ -366,8 +361,7 @@ struct MatmulOpLowering : OpRewritePattern<MatmulOp> {
         ValueRange{op.getInput(), weights}, ValueRange{init}, maps,
         iterators(2, 1), [&](OpBuilder &b, Location l, ValueRange args) {
           Value product = arith::MulFOp::create(b, l, args[0], args[1]);
-          yieldValue(b, l,
-                                  arith::AddFOp::create(b, l, args[2], product));
+          yieldValue(b, l, arith::AddFOp::create(b, l, args[2], product));
         });
     rewriter.replaceOp(op, matmul.getResults());
     return success();

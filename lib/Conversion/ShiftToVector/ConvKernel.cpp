@@ -34,12 +34,12 @@ namespace {
 
 /// Shapes and blocking of one convolution, all static.
 struct ConvGeometry {
-  int64_t n, c, h, w;      // input
-  int64_t f, cg, kh, kw;   // codes F x C/G x KH x KW
-  int64_t g, fg;           // groups, output channels per group
-  int64_t sh, sw, dh, dw;  // strides, dilations
-  int64_t pt, pl, pb, pr;  // padding
-  int64_t oh, ow;          // output
+  int64_t n, c, h, w;     // input
+  int64_t f, cg, kh, kw;  // codes F x C/G x KH x KW
+  int64_t g, fg;          // groups, output channels per group
+  int64_t sh, sw, dh, dw; // strides, dilations
+  int64_t pt, pl, pb, pr; // padding
+  int64_t oh, ow;         // output
   int64_t lanes, rows, cols;
   int64_t fgPad, blocks;   // fg rounded up to rows; blocks per group
   int64_t owBlocks, owPad; // width blocks of cols * lanes pixels
@@ -73,7 +73,8 @@ ConvGeometry ConvGeometry::make(const KernelSpec &spec) {
                               llvm::divideCeil(geo.ow, geo.lanes))
     geo.lanes /= 2;
   geo.rows = std::min<int64_t>(spec.rows, geo.fg);
-  geo.cols = std::min<int64_t>(spec.cols, int64_t(llvm::divideCeil(geo.ow, geo.lanes)));
+  geo.cols = std::min<int64_t>(spec.cols,
+                               int64_t(llvm::divideCeil(geo.ow, geo.lanes)));
   geo.fgPad = llvm::alignTo(geo.fg, geo.rows);
   geo.blocks = geo.fgPad / geo.rows;
   geo.owBlocks = llvm::divideCeil(geo.ow, geo.cols * geo.lanes);
@@ -121,8 +122,7 @@ void buildAccumulation(OpBuilder &b, func::FuncOp func, const KernelSpec &spec,
   SmallVector<Value> ubs = {k.idx(geo.n), k.idx(geo.g), k.idx(geo.blocks),
                             k.idx(geo.oh), k.idx(geo.owBlocks)};
   scf::buildLoopNest(
-      b, loc, lbs, ubs, steps,
-      [&](OpBuilder &b, Location loc, ValueRange ivs) {
+      b, loc, lbs, ubs, steps, [&](OpBuilder &b, Location loc, ValueRange ivs) {
         KB k{b, loc};
         Value n = ivs[0], g = ivs[1], block = ivs[2], oh = ivs[3];
         Value col0 = k.mul(ivs[4], blockWidth);
@@ -203,12 +203,11 @@ LogicalResult kernel::generateConv2D(KernelSpec spec) {
   // Everything the accumulation body depends on besides the spec's blocking.
   std::string key;
   llvm::raw_string_ostream os(key);
-  os << geo.n << "x" << geo.c << "x" << geo.hp << "x" << geo.wq << "p"
-     << geo.sw << "_g" << geo.g << "b" << geo.blocks << "c" << geo.cg << "k"
-     << geo.kh << "x" << geo.kw << "_o" << geo.fgPad << "x" << geo.oh << "x"
-     << geo.owPad << "w" << geo.owBlocks << "_s" << geo.sh << "d" << geo.dh
-     << "x" << geo.dw << "_" << geo.rows << "x" << geo.cols << "v"
-     << geo.lanes << "_"
+  os << geo.n << "x" << geo.c << "x" << geo.hp << "x" << geo.wq << "p" << geo.sw
+     << "_g" << geo.g << "b" << geo.blocks << "c" << geo.cg << "k" << geo.kh
+     << "x" << geo.kw << "_o" << geo.fgPad << "x" << geo.oh << "x" << geo.owPad
+     << "w" << geo.owBlocks << "_s" << geo.sh << "d" << geo.dh << "x" << geo.dw
+     << "_" << geo.rows << "x" << geo.cols << "v" << geo.lanes << "_"
      << specKey(spec);
   auto kernels = createKernels(
       b, spec, "conv2d", key,
@@ -223,156 +222,170 @@ LogicalResult kernel::generateConv2D(KernelSpec spec) {
 
   // The driver depends on the geometry and the code format, not on the
   // weights: layers of the same shape share it.
-  std::string driverKey = key + "_in" + std::to_string(geo.h) + "x" +
-                          std::to_string(geo.w) + "f" + std::to_string(geo.f) +
-                          "p" + std::to_string(geo.pt) + "x" +
-                          std::to_string(geo.pl) + "_b" +
-                          std::to_string(spec.encoding.getBits()) +
-                          (spec.encoding.getZeroFree() ? "z" : "w") +
-                          (spec.fastMode ? "_fast" : "") + "_driver";
+  std::string driverKey =
+      key + "_in" + std::to_string(geo.h) + "x" + std::to_string(geo.w) + "f" +
+      std::to_string(geo.f) + "p" + std::to_string(geo.pt) + "x" +
+      std::to_string(geo.pl) + "_b" + std::to_string(spec.encoding.getBits()) +
+      (spec.encoding.getZeroFree() ? "z" : "w") +
+      (spec.fastMode ? "_fast" : "") + "_driver";
   auto alphaType = RankedTensorType::get({geo.f}, f32);
   defineWithSharedDriver(
       spec, "conv2d", driverKey, packCodes(b, spec),
       DenseElementsAttr::get(alphaType, ArrayRef(spec.alpha)),
       [&](func::FuncOp driver) {
-    Block *entry = &driver.getBody().front();
-    b.setInsertionPointToStart(entry);
-    KB k{b, loc};
-    Value input = entry->getArgument(0), output = entry->getArgument(1),
-          packed = entry->getArgument(2), alpha = entry->getArgument(3),
-          limit = entry->getArgument(4);
+        Block *entry = &driver.getBody().front();
+        b.setInsertionPointToStart(entry);
+        KB k{b, loc};
+        Value input = entry->getArgument(0), output = entry->getArgument(1),
+              packed = entry->getArgument(2), alpha = entry->getArgument(3),
+              limit = entry->getArgument(4);
 
-    // 1. Copy into the padded phase planes, scanning for the precondition.
-    Value xp = k.zeroBuffer(xpType);
-    Value trueValue = arith::ConstantOp::create(b, loc, b.getBoolAttr(true));
-    SmallVector<Value> zeros(4, k.idx(0)), ones(4, k.idx(1));
-    auto scan = scf::buildLoopNest(
-        b, loc, zeros,
-        {k.idx(geo.n), k.idx(geo.c), k.idx(geo.h), k.idx(geo.w)}, ones,
-        ValueRange{trueValue},
-        [&](OpBuilder &b, Location loc, ValueRange ivs, ValueRange iter) {
-          KB k{b, loc};
-          Value value = memref::LoadOp::create(b, loc, input, ivs);
-          Value wp = k.addc(ivs[3], geo.pl);
-          Value phase = geo.sw == 1 ? k.idx(0) : k.rem(wp, geo.sw);
-          memref::StoreOp::create(b, loc, value, xp,
-                                  ValueRange{ivs[0], ivs[1], phase,
-                                             k.addc(ivs[2], geo.pt),
-                                             k.div(wp, geo.sw)});
-          if (!spec.hasFallback())
-            return scf::ValueVector{iter[0]};
-          return scf::ValueVector{
-              scanActivation(k, spec, value, iter[0], limit)};
-        });
-    Value safe = scan.results.front();
+        // 1. Copy into the padded phase planes, scanning for the precondition.
+        Value xp = k.zeroBuffer(xpType);
+        Value trueValue =
+            arith::ConstantOp::create(b, loc, b.getBoolAttr(true));
+        SmallVector<Value> zeros(4, k.idx(0)), ones(4, k.idx(1));
+        auto scan = scf::buildLoopNest(
+            b, loc, zeros,
+            {k.idx(geo.n), k.idx(geo.c), k.idx(geo.h), k.idx(geo.w)}, ones,
+            ValueRange{trueValue},
+            [&](OpBuilder &b, Location loc, ValueRange ivs, ValueRange iter) {
+              KB k{b, loc};
+              Value value = memref::LoadOp::create(b, loc, input, ivs);
+              Value wp = k.addc(ivs[3], geo.pl);
+              Value phase = geo.sw == 1 ? k.idx(0) : k.rem(wp, geo.sw);
+              memref::StoreOp::create(b, loc, value, xp,
+                                      ValueRange{ivs[0], ivs[1], phase,
+                                                 k.addc(ivs[2], geo.pt),
+                                                 k.div(wp, geo.sw)});
+              if (!spec.hasFallback())
+                return scf::ValueVector{iter[0]};
+              return scf::ValueVector{
+                  scanActivation(k, spec, value, iter[0], limit)};
+            });
+        Value safe = scan.results.front();
 
-    // 2. Decode the packed codes into the tables the kernels read: shift words
-    //    for the exponent add, exact f32 weights alpha * s * 2^e otherwise.
-    Value wordTable = wordTables ? k.zeroBuffer(wordTableType) : Value();
-    Value weightTable = weightTables ? k.zeroBuffer(weightTableType) : Value();
-    // Per output channel: its table position and alpha, then its weights.
-    int64_t perChannel = geo.cg * geo.kh * geo.kw;
-    scf::buildLoopNest(
-        b, loc, {k.idx(0)}, {k.idx(geo.f)}, {k.idx(1)},
-        [&](OpBuilder &b, Location loc, ValueRange fs) {
-          KB k{b, loc};
-          Value f = fs[0];
-          Value group = k.div(f, geo.fg), inGroup = k.rem(f, geo.fg);
-          Value block = k.div(inGroup, geo.rows), r = k.rem(inGroup, geo.rows);
-          Value scale = memref::LoadOp::create(b, loc, alpha, ValueRange{f});
-          Value first = k.mul(f, perChannel);
-          scf::buildLoopNest(
-              b, loc, {k.idx(0), k.idx(0), k.idx(0)},
-              {k.idx(geo.cg), k.idx(geo.kh), k.idx(geo.kw)},
-              {k.idx(1), k.idx(1), k.idx(1)},
-              [&](OpBuilder &b, Location loc, ValueRange ivs) {
-                KB k{b, loc};
-                Value flat = k.add(
-                    first,
-                    k.add(k.mul(k.add(k.mul(ivs[0], geo.kh), ivs[1]), geo.kw),
-                          ivs[2]));
-                Value raw;
-                if (isNibblePacked(spec)) {
-                  Value byte = memref::LoadOp::create(
-                      b, loc, packed, ValueRange{k.div(flat, 2)});
-                  Value wide = arith::ExtUIOp::create(b, loc, i32, byte);
-                  Value odd =
-                      arith::IndexCastOp::create(b, loc, i32, k.rem(flat, 2));
-                  Value amount = arith::MulIOp::create(b, loc, odd, k.i32(4));
-                  raw = arith::AndIOp::create(
-                      b, loc, arith::ShRUIOp::create(b, loc, wide, amount),
-                      k.i32(15));
-                } else {
-                  Value byte =
-                      memref::LoadOp::create(b, loc, packed, ValueRange{flat});
-                  raw = arith::ExtUIOp::create(b, loc, i32, byte);
-                }
-                SmallVector<Value> index = {group,  block,  ivs[0],
-                                            ivs[1], ivs[2], r};
-                if (wordTable)
-                  memref::StoreOp::create(b, loc, decodeWord(k, spec, raw),
-                                          wordTable, index);
-                if (weightTable) {
-                  Value weight = arith::MulFOp::create(
-                      b, loc, decodeWeight(k, spec, raw), scale);
-                  memref::StoreOp::create(b, loc, weight, weightTable, index);
-                }
-              });
-        });
+        // 2. Decode the packed codes into the tables the kernels read: shift
+        // words
+        //    for the exponent add, exact f32 weights alpha * s * 2^e otherwise.
+        Value wordTable = wordTables ? k.zeroBuffer(wordTableType) : Value();
+        Value weightTable =
+            weightTables ? k.zeroBuffer(weightTableType) : Value();
+        // Per output channel: its table position and alpha, then its weights.
+        int64_t perChannel = geo.cg * geo.kh * geo.kw;
+        scf::buildLoopNest(
+            b, loc, {k.idx(0)}, {k.idx(geo.f)}, {k.idx(1)},
+            [&](OpBuilder &b, Location loc, ValueRange fs) {
+              KB k{b, loc};
+              Value f = fs[0];
+              Value group = k.div(f, geo.fg), inGroup = k.rem(f, geo.fg);
+              Value block = k.div(inGroup, geo.rows),
+                    r = k.rem(inGroup, geo.rows);
+              Value scale =
+                  memref::LoadOp::create(b, loc, alpha, ValueRange{f});
+              Value first = k.mul(f, perChannel);
+              scf::buildLoopNest(
+                  b, loc, {k.idx(0), k.idx(0), k.idx(0)},
+                  {k.idx(geo.cg), k.idx(geo.kh), k.idx(geo.kw)},
+                  {k.idx(1), k.idx(1), k.idx(1)},
+                  [&](OpBuilder &b, Location loc, ValueRange ivs) {
+                    KB k{b, loc};
+                    Value flat = k.add(
+                        first, k.add(k.mul(k.add(k.mul(ivs[0], geo.kh), ivs[1]),
+                                           geo.kw),
+                                     ivs[2]));
+                    Value raw;
+                    if (isNibblePacked(spec)) {
+                      Value byte = memref::LoadOp::create(
+                          b, loc, packed, ValueRange{k.div(flat, 2)});
+                      Value wide = arith::ExtUIOp::create(b, loc, i32, byte);
+                      Value odd = arith::IndexCastOp::create(b, loc, i32,
+                                                             k.rem(flat, 2));
+                      Value amount =
+                          arith::MulIOp::create(b, loc, odd, k.i32(4));
+                      raw = arith::AndIOp::create(
+                          b, loc, arith::ShRUIOp::create(b, loc, wide, amount),
+                          k.i32(15));
+                    } else {
+                      Value byte = memref::LoadOp::create(b, loc, packed,
+                                                          ValueRange{flat});
+                      raw = arith::ExtUIOp::create(b, loc, i32, byte);
+                    }
+                    SmallVector<Value> index = {group,  block,  ivs[0],
+                                                ivs[1], ivs[2], r};
+                    if (wordTable)
+                      memref::StoreOp::create(b, loc, decodeWord(k, spec, raw),
+                                              wordTable, index);
+                    if (weightTable) {
+                      Value weight = arith::MulFOp::create(
+                          b, loc, decodeWeight(k, spec, raw), scale);
+                      memref::StoreOp::create(b, loc, weight, weightTable,
+                                              index);
+                    }
+                  });
+            });
 
-    // 3. Accumulate with the fast kernel when the scan allows it.
-    Value yp = memref::AllocOp::create(b, loc, ypType, b.getI64IntegerAttr(64));
-    emitDispatch(k, spec, safe, [&](OpBuilder &b, Location loc, MacKind kind) {
-      Value table = kind == MacKind::ExponentAdd ? wordTable : weightTable;
-      func::CallOp::create(b, loc, kernels[kind], ValueRange{xp, table, yp});
-    });
+        // 3. Accumulate with the fast kernel when the scan allows it.
+        Value yp =
+            memref::AllocOp::create(b, loc, ypType, b.getI64IntegerAttr(64));
+        emitDispatch(k, spec, safe,
+                     [&](OpBuilder &b, Location loc, MacKind kind) {
+                       Value table = kind == MacKind::ExponentAdd ? wordTable
+                                                                  : weightTable;
+                       func::CallOp::create(b, loc, kernels[kind],
+                                            ValueRange{xp, table, yp});
+                     });
 
-    // 4. Scale each output channel by alpha * 2^emin if the exponent-add
-    //    kernel ran (the f32 kernels' weights already hold alpha).
-    Value ranExponentAdd = exponentAddRan(k, spec, safe);
-    scf::buildLoopNest(
-        b, loc, {k.idx(0), k.idx(0)}, {k.idx(geo.n), k.idx(geo.f)},
-        {k.idx(1), k.idx(1)}, [&](OpBuilder &b, Location loc, ValueRange nf) {
-          KB k{b, loc};
-          Value channel = k.add(k.mul(k.div(nf[1], geo.fg), geo.fgPad),
-                                k.rem(nf[1], geo.fg));
-          Value scale = arith::SelectOp::create(
-              b, loc, ranExponentAdd,
-              memref::LoadOp::create(b, loc, alpha, ValueRange{nf[1]}),
-              k.f32(1.0f));
-          // Whole vectors along each output row (a masked store for the
-          // tail): left to itself, LLVM vectorizes across channels with
-          // gathers and scatters.
-          auto vecType = VectorType::get({geo.lanes}, b.getF32Type());
-          Value scales = vector::BroadcastOp::create(b, loc, vecType, scale);
-          scf::buildLoopNest(
-              b, loc, {k.idx(0)}, {k.idx(geo.oh)}, {k.idx(1)},
-              [&](OpBuilder &b, Location loc, ValueRange ohs) {
-                KB k{b, loc};
-                for (int64_t col = 0; col < geo.ow; col += geo.lanes) {
-                  Value acc = vector::LoadOp::create(
-                      b, loc, vecType, yp,
-                      ValueRange{nf[0], channel, ohs[0], k.idx(col)});
-                  Value scaled = arith::MulFOp::create(b, loc, acc, scales);
-                  SmallVector<Value> at = {nf[0], nf[1], ohs[0], k.idx(col)};
-                  int64_t valid = std::min<int64_t>(geo.lanes, geo.ow - col);
-                  if (valid == geo.lanes) {
-                    vector::StoreOp::create(b, loc, scaled, output, at);
-                    continue;
-                  }
-                  Value mask = vector::CreateMaskOp::create(
-                      b, loc, VectorType::get({geo.lanes}, b.getI1Type()),
-                      ValueRange{k.idx(valid)});
-                  vector::MaskedStoreOp::create(b, loc, output, at, mask,
-                                                scaled);
-                }
-              });
-        });
-    b.setInsertionPointToEnd(entry);
-    for (Value buffer : {xp, wordTable, weightTable, yp})
-      if (buffer)
-        memref::DeallocOp::create(b, loc, buffer);
-    func::ReturnOp::create(b, loc);
+        // 4. Scale each output channel by alpha * 2^emin if the exponent-add
+        //    kernel ran (the f32 kernels' weights already hold alpha).
+        Value ranExponentAdd = exponentAddRan(k, spec, safe);
+        scf::buildLoopNest(
+            b, loc, {k.idx(0), k.idx(0)}, {k.idx(geo.n), k.idx(geo.f)},
+            {k.idx(1), k.idx(1)},
+            [&](OpBuilder &b, Location loc, ValueRange nf) {
+              KB k{b, loc};
+              Value channel = k.add(k.mul(k.div(nf[1], geo.fg), geo.fgPad),
+                                    k.rem(nf[1], geo.fg));
+              Value scale = arith::SelectOp::create(
+                  b, loc, ranExponentAdd,
+                  memref::LoadOp::create(b, loc, alpha, ValueRange{nf[1]}),
+                  k.f32(1.0f));
+              // Whole vectors along each output row (a masked store for the
+              // tail): left to itself, LLVM vectorizes across channels with
+              // gathers and scatters.
+              auto vecType = VectorType::get({geo.lanes}, b.getF32Type());
+              Value scales =
+                  vector::BroadcastOp::create(b, loc, vecType, scale);
+              scf::buildLoopNest(
+                  b, loc, {k.idx(0)}, {k.idx(geo.oh)}, {k.idx(1)},
+                  [&](OpBuilder &b, Location loc, ValueRange ohs) {
+                    KB k{b, loc};
+                    for (int64_t col = 0; col < geo.ow; col += geo.lanes) {
+                      Value acc = vector::LoadOp::create(
+                          b, loc, vecType, yp,
+                          ValueRange{nf[0], channel, ohs[0], k.idx(col)});
+                      Value scaled = arith::MulFOp::create(b, loc, acc, scales);
+                      SmallVector<Value> at = {nf[0], nf[1], ohs[0],
+                                               k.idx(col)};
+                      int64_t valid =
+                          std::min<int64_t>(geo.lanes, geo.ow - col);
+                      if (valid == geo.lanes) {
+                        vector::StoreOp::create(b, loc, scaled, output, at);
+                        continue;
+                      }
+                      Value mask = vector::CreateMaskOp::create(
+                          b, loc, VectorType::get({geo.lanes}, b.getI1Type()),
+                          ValueRange{k.idx(valid)});
+                      vector::MaskedStoreOp::create(b, loc, output, at, mask,
+                                                    scaled);
+                    }
+                  });
+            });
+        b.setInsertionPointToEnd(entry);
+        for (Value buffer : {xp, wordTable, weightTable, yp})
+          if (buffer)
+            memref::DeallocOp::create(b, loc, buffer);
+        func::ReturnOp::create(b, loc);
       });
   return success();
 }

@@ -27,8 +27,8 @@ FailureOr<KernelSpec> kernel::readSpec(func::FuncOp func) {
   auto lanes = dict.getAs<IntegerAttr>("lanes");
   auto rows = dict.getAs<IntegerAttr>("rows");
   auto cols = dict.getAs<IntegerAttr>("cols");
-  if (!spec.codes || !alpha || !spec.encoding || !mode || !strategy ||
-      !lanes || !rows || !cols)
+  if (!spec.codes || !alpha || !spec.encoding || !mode || !strategy || !lanes ||
+      !rows || !cols)
     return failure();
   for (APFloat a : alpha.getValues<APFloat>())
     spec.alpha.push_back(a.convertToFloat());
@@ -60,8 +60,7 @@ uint8_t kernel::rawCode(const KernelSpec &spec, int64_t code) {
 Value KB::zeroBuffer(MemRefType type) {
   Value buffer = memref::AllocOp::create(b, loc, type, b.getI64IntegerAttr(64));
   Attribute zero = b.getZeroAttr(type.getElementType());
-  Value zeroValue =
-      arith::ConstantOp::create(b, loc, cast<TypedAttr>(zero));
+  Value zeroValue = arith::ConstantOp::create(b, loc, cast<TypedAttr>(zero));
   linalg::FillOp::create(b, loc, ValueRange{zeroValue}, ValueRange{buffer});
   return buffer;
 }
@@ -164,8 +163,8 @@ Value kernel::flushResidue(KB &k, const KernelSpec &spec, Value acc) {
   return arith::SelectOp::create(b, loc, tiny, zero, acc);
 }
 
-Value kernel::accumulate(KB &k, const KernelSpec &spec, MacKind kind,
-                         Value acc, Value x, Value weight) {
+Value kernel::accumulate(KB &k, const KernelSpec &spec, MacKind kind, Value acc,
+                         Value x, Value weight) {
   switch (kind) {
   case MacKind::ExponentAdd:
     return ShiftAccumulateOp::create(
@@ -174,8 +173,8 @@ Value kernel::accumulate(KB &k, const KernelSpec &spec, MacKind kind,
   case MacKind::FusedMultiplyAdd:
     return vector::FMAOp::create(k.b, k.loc, x, weight, acc);
   case MacKind::MultiplyThenAdd:
-    return arith::AddFOp::create(
-        k.b, k.loc, acc, arith::MulFOp::create(k.b, k.loc, x, weight));
+    return arith::AddFOp::create(k.b, k.loc, acc,
+                                 arith::MulFOp::create(k.b, k.loc, x, weight));
   }
   llvm_unreachable("unknown MacKind");
 }
@@ -214,8 +213,7 @@ void kernel::emitDispatch(
 Value kernel::exponentAddRan(KB &k, const KernelSpec &spec, Value safe) {
   if (spec.fastKernel() != MacKind::ExponentAdd || !spec.hasFallback())
     return arith::ConstantOp::create(
-        k.b, k.loc,
-        k.b.getBoolAttr(spec.fastKernel() == MacKind::ExponentAdd));
+        k.b, k.loc, k.b.getBoolAttr(spec.fastKernel() == MacKind::ExponentAdd));
   return safe;
 }
 
@@ -263,8 +261,7 @@ void kernel::defineWithSharedDriver(const KernelSpec &spec, StringRef family,
 
 std::string kernel::specKey(const KernelSpec &spec) {
   std::string key = "l" + std::to_string(spec.lanes) + "r" +
-                    std::to_string(spec.rows) + "c" +
-                    std::to_string(spec.cols);
+                    std::to_string(spec.rows) + "c" + std::to_string(spec.cols);
   if (spec.fastKernel() == MacKind::ExponentAdd)
     key += spec.unguardedZeros() ? "u" : "g";
   else

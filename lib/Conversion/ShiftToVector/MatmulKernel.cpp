@@ -120,8 +120,9 @@ void buildAccumulation(OpBuilder &b, func::FuncOp func, const KernelSpec &spec,
                                              ValueRange{row, col}));
                   high = arith::ExtUIOp::create(
                       b, loc, wordVecType,
-                      vector::LoadOp::create(b, loc, byteVecType, packed,
-                                             ValueRange{row, k.addc(col, geo.lanes)}));
+                      vector::LoadOp::create(
+                          b, loc, byteVecType, packed,
+                          ValueRange{row, k.addc(col, geo.lanes)}));
                 }
                 Value rowAlpha;
                 if (!exponentAdd)
@@ -135,8 +136,7 @@ void buildAccumulation(OpBuilder &b, func::FuncOp func, const KernelSpec &spec,
                       b, loc, decodeWeight(k, spec, raw), rowAlpha);
                 };
                 acc[r] = accumulate(k, spec, kind, acc[r], xLow, decode(low));
-                acc[r] =
-                    accumulate(k, spec, kind, acc[r], xHigh, decode(high));
+                acc[r] = accumulate(k, spec, kind, acc[r], xHigh, decode(high));
               }
               scf::YieldOp::create(b, loc, acc);
             });
@@ -178,8 +178,7 @@ void buildDriver(OpBuilder &b, func::FuncOp driver, const KernelSpec &spec,
         memref::StoreOp::create(b, loc, value, xp, ivs);
         if (!spec.hasFallback())
           return scf::ValueVector{iter[0]};
-        return scf::ValueVector{
-            scanActivation(k, spec, value, iter[0], limit)};
+        return scf::ValueVector{scanActivation(k, spec, value, iter[0], limit)};
       });
   Value safe = scan.results.front();
 
@@ -200,9 +199,8 @@ void buildDriver(OpBuilder &b, func::FuncOp driver, const KernelSpec &spec,
             b, loc, ranExponentAdd,
             memref::LoadOp::create(b, loc, alpha, ValueRange{ivs[1]}),
             KB{b, loc}.f32(1.0f));
-        memref::StoreOp::create(b, loc,
-                                arith::MulFOp::create(b, loc, acc, scale),
-                                output, ivs);
+        memref::StoreOp::create(
+            b, loc, arith::MulFOp::create(b, loc, acc, scale), output, ivs);
       });
   b.setInsertionPointToEnd(entry);
   memref::DeallocOp::create(b, loc, xp);
@@ -227,9 +225,9 @@ LogicalResult kernel::generateMatmul(KernelSpec spec) {
   // shapes and the code format it decodes.
   std::string key;
   llvm::raw_string_ostream os(key);
-  os << geo.m << "x" << geo.kPad << "x" << geo.nPad << "_r" << geo.rows
-     << "_b" << spec.encoding.getBits()
-     << (spec.encoding.getZeroFree() ? "z" : "w") << "_" << specKey(spec);
+  os << geo.m << "x" << geo.kPad << "x" << geo.nPad << "_r" << geo.rows << "_b"
+     << spec.encoding.getBits() << (spec.encoding.getZeroFree() ? "z" : "w")
+     << "_" << specKey(spec);
   auto kernels = createKernels(
       b, spec, "matmul", key,
       [&](MacKind) -> SmallVector<Type> {

@@ -58,8 +58,8 @@ commonKernelAttrs(Builder &b, Value codes, Value alpha, EncodingAttr encoding,
       RankedTensorType::get({int64_t(scaled.size())}, b.getF32Type());
   return SmallVector<NamedAttribute>{
       b.getNamedAttr("codes", codesAttr),
-      b.getNamedAttr("alpha", DenseFPElementsAttr::get(scaledType,
-                                                       ArrayRef(scaled))),
+      b.getNamedAttr("alpha",
+                     DenseFPElementsAttr::get(scaledType, ArrayRef(scaled))),
       b.getNamedAttr("encoding", encoding),
       b.getNamedAttr("mode", b.getStringAttr(request.mode)),
       b.getNamedAttr("strategy", b.getStringAttr(request.strategy)),
@@ -122,7 +122,8 @@ struct OutlineConv2DPattern : OpRewritePattern<Conv2DOp> {
                                    op.getEncoding(), request);
     if (failed(attrs))
       return rewriter.notifyMatchFailure(op, "codes/alpha not constant");
-    attrs->push_back(rewriter.getNamedAttr("kind", rewriter.getStringAttr("conv2d")));
+    attrs->push_back(
+        rewriter.getNamedAttr("kind", rewriter.getStringAttr("conv2d")));
     attrs->push_back(rewriter.getNamedAttr("strides", op.getStridesAttr()));
     attrs->push_back(rewriter.getNamedAttr("dilations", op.getDilationsAttr()));
     attrs->push_back(rewriter.getNamedAttr("padding", op.getPaddingAttr()));
@@ -145,7 +146,8 @@ struct OutlineMatmulPattern : OpRewritePattern<MatmulOp> {
                                    op.getEncoding(), request);
     if (failed(attrs))
       return rewriter.notifyMatchFailure(op, "codes/alpha not constant");
-    attrs->push_back(rewriter.getNamedAttr("kind", rewriter.getStringAttr("matmul")));
+    attrs->push_back(
+        rewriter.getNamedAttr("kind", rewriter.getStringAttr("matmul")));
     replaceWithKernelCall(rewriter, op, "__shift_matmul", op.getInput(),
                           *attrs);
     return success();

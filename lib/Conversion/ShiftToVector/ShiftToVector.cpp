@@ -23,8 +23,8 @@ static const TargetInfo kTargets[] = {
     {"x86-64-avx512", "x86_64-unknown-linux-gnu", "skylake-avx512",
      "+avx,+avx2,+fma,+avx512f,+avx512bw,+avx512vl,+avx512dq", 16, 4, 4},
     // 32 q registers: 4x4 accumulators of 4 lanes.
-    {"aarch64-neon", "aarch64-unknown-linux-gnu", "neoverse-n1", "+neon", 4,
-     4, 4},
+    {"aarch64-neon", "aarch64-unknown-linux-gnu", "neoverse-n1", "+neon", 4, 4,
+     4},
 };
 
 std::optional<TargetInfo> mlir::shift::lookupTarget(StringRef name) {
@@ -43,9 +43,8 @@ LogicalResult mlir::shift::generateKernel(func::FuncOp declaration) {
   if (failed(spec))
     return declaration.emitError("malformed '")
            << kKernelAttrName << "' kernel description";
-  auto kind =
-      declaration->getAttrOfType<DictionaryAttr>(kKernelAttrName)
-          .getAs<StringAttr>("kind");
+  auto kind = declaration->getAttrOfType<DictionaryAttr>(kKernelAttrName)
+                  .getAs<StringAttr>("kind");
   if (kind && kind.getValue() == "conv2d")
     return kernel::generateConv2D(*spec);
   if (kind && kind.getValue() == "matmul")

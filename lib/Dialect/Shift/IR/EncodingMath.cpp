@@ -98,7 +98,8 @@ std::optional<double> recognizeChannel(const Format &format,
     if (sharedMantissa && *sharedMantissa != mantissa)
       return std::nullopt;
     sharedMantissa = mantissa;
-    largestExponent = anyNonZero ? std::max(largestExponent, exponent) : exponent;
+    largestExponent =
+        anyNonZero ? std::max(largestExponent, exponent) : exponent;
     smallestExponent =
         anyNonZero ? std::min(smallestExponent, exponent) : exponent;
     anyNonZero = true;

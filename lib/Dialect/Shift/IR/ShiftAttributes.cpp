@@ -22,9 +22,8 @@ void ShiftDialect::registerAttributes() {
       >();
 }
 
-LogicalResult
-EncodingAttr::verify(function_ref<InFlightDiagnostic()> emitError,
-                     unsigned bits, bool zeroFree, int64_t emin) {
+LogicalResult EncodingAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                                   unsigned bits, bool zeroFree, int64_t emin) {
   if (bits < 2 || bits > 8)
     return emitError() << "bits must be in [2, 8], got " << bits;
   encoding::Format format{bits, zeroFree, emin};

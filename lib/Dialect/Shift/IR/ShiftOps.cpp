@@ -55,18 +55,16 @@ static LogicalResult verifyAlpha(Operation *op, Value alpha,
   int64_t size = cast<RankedTensorType>(alpha.getType()).getDimSize(0);
   if (!ShapedType::isDynamic(size) && !ShapedType::isDynamic(numChannels) &&
       size != numChannels)
-    return op->emitOpError("alpha has ")
-           << size << " elements but there are " << numChannels
-           << " output channels";
+    return op->emitOpError("alpha has ") << size << " elements but there are "
+                                         << numChannels << " output channels";
   return success();
 }
 
 static LogicalResult verifyAxis(Operation *op, RankedTensorType type,
                                 int64_t axis) {
   if (axis < 0 || axis >= type.getRank())
-    return op->emitOpError("axis ")
-           << axis << " is out of range for a rank-" << type.getRank()
-           << " tensor";
+    return op->emitOpError("axis ") << axis << " is out of range for a rank-"
+                                    << type.getRank() << " tensor";
   return success();
 }
 
@@ -237,24 +235,23 @@ LogicalResult Conv2DOp::verify() {
   int64_t kh = codesType.getDimSize(nchw ? 2 : 0);
   int64_t kw = codesType.getDimSize(nchw ? 3 : 1);
   if (c % groups != 0)
-    return emitOpError("groups (") << groups << ") must divide the "
-                                   << c << " input channels";
+    return emitOpError("groups (")
+           << groups << ") must divide the " << c << " input channels";
   if (f % groups != 0)
-    return emitOpError("groups (") << groups << ") must divide the "
-                                   << f << " output channels";
+    return emitOpError("groups (")
+           << groups << ") must divide the " << f << " output channels";
   if (cg != c / groups)
     return emitOpError("codes have ")
            << cg << " input channels per group, expected " << c / groups;
   ArrayRef<int64_t> pad = getPadding();
-  int64_t oh = convOutputSize(h, pad[0], pad[2], kh, getStrides()[0],
-                              getDilations()[0]);
-  int64_t ow = convOutputSize(w, pad[1], pad[3], kw, getStrides()[1],
-                              getDilations()[1]);
+  int64_t oh =
+      convOutputSize(h, pad[0], pad[2], kh, getStrides()[0], getDilations()[0]);
+  int64_t ow =
+      convOutputSize(w, pad[1], pad[3], kw, getStrides()[1], getDilations()[1]);
   if (oh <= 0 || ow <= 0)
     return emitOpError("the dilated kernel does not fit the padded input");
-  SmallVector<int64_t> expected =
-      nchw ? SmallVector<int64_t>{n, f, oh, ow}
-           : SmallVector<int64_t>{n, oh, ow, f};
+  SmallVector<int64_t> expected = nchw ? SmallVector<int64_t>{n, f, oh, ow}
+                                       : SmallVector<int64_t>{n, oh, ow, f};
   if (resultType.getShape() != ArrayRef(expected)) {
     auto diag = emitOpError("result shape must be [");
     llvm::interleaveComma(expected, diag);
@@ -286,8 +283,7 @@ LogicalResult MatmulOp::verify() {
   if (resultType.getDimSize(0) != inputType.getDimSize(0) ||
       resultType.getDimSize(1) != codesType.getDimSize(0))
     return emitOpError("result shape must be [")
-           << inputType.getDimSize(0) << ", " << codesType.getDimSize(0)
-           << "]";
+           << inputType.getDimSize(0) << ", " << codesType.getDimSize(0) << "]";
   if (failed(verifyCodes(*this, getCodes(), getEncoding())))
     return failure();
   return verifyAlpha(*this, getAlpha(), codesType.getDimSize(0));
