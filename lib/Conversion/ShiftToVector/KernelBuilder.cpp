@@ -50,11 +50,11 @@ int64_t KernelSpec::maxBiasedExponent() const {
 }
 
 uint8_t kernel::rawCode(const KernelSpec &spec, int64_t code) {
-  unsigned bits = spec.encoding.getBits();
   int64_t magnitude = code < 0 ? -code : code;
   if (spec.encoding.getZeroFree())
     magnitude -= 1;
-  return uint8_t(((code < 0 ? 1u : 0u) << (bits - 1)) | uint64_t(magnitude));
+  return uint8_t(((code < 0 ? 1u : 0u) << signBit(spec)) |
+                 uint64_t(magnitude));
 }
 
 Value KB::zeroBuffer(MemRefType type) {
@@ -110,10 +110,10 @@ static Value constLike(KB &k, Value like, int64_t v) {
 Value kernel::decodeWord(KB &k, const KernelSpec &spec, Value raw) {
   OpBuilder &b = k.b;
   Location loc = k.loc;
-  unsigned bits = spec.encoding.getBits();
+  unsigned signAt = signBit(spec);
   Value magnitude = arith::AndIOp::create(
-      b, loc, raw, constLike(k, raw, (1 << (bits - 1)) - 1));
-  Value sign = arith::ShRUIOp::create(b, loc, raw, constLike(k, raw, bits - 1));
+      b, loc, raw, constLike(k, raw, (1 << signAt) - 1));
+  Value sign = arith::ShRUIOp::create(b, loc, raw, constLike(k, raw, signAt));
   return arith::OrIOp::create(
       b, loc, arith::ShLIOp::create(b, loc, magnitude, constLike(k, raw, 23)),
       arith::ShLIOp::create(b, loc, sign, constLike(k, raw, 31)));
@@ -136,9 +136,8 @@ Value kernel::decodeWeight(KB &k, const KernelSpec &spec, Value raw) {
       b, loc, f32Type,
       arith::AddIOp::create(b, loc, word,
                             constLike(k, raw, 0x3F800000 - (1 << 23))));
-  unsigned bits = spec.encoding.getBits();
   Value magnitude = arith::AndIOp::create(
-      b, loc, raw, constLike(k, raw, (1 << (bits - 1)) - 1));
+      b, loc, raw, constLike(k, raw, (1 << signBit(spec)) - 1));
   Value isZero = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
                                        magnitude, constLike(k, raw, 0));
   Value zero = isa<VectorType>(f32Type)

@@ -91,14 +91,21 @@ constexpr float kFlushBelow = 0x1p-87f;
 
 FailureOr<KernelSpec> readSpec(func::FuncOp func);
 
-/// Raw storage code: (negative << (bits-1)) | magnitude, where magnitude is
-/// |c| - 1 (zero-free) or |c| (with-zero, 0 = zero weight).
-uint8_t rawCode(const KernelSpec &spec, int64_t code);
-
 /// True if codes are stored two per byte (bits <= 4).
 inline bool isNibblePacked(const KernelSpec &spec) {
   return spec.encoding.getBits() <= 4;
 }
+
+/// Bit of a raw code that holds the sign: 3 in a nibble, whatever the width
+/// (so that one sign-extending load puts a high nibble's sign in bit 31),
+/// else bits - 1.
+inline unsigned signBit(const KernelSpec &spec) {
+  return isNibblePacked(spec) ? 3 : spec.encoding.getBits() - 1;
+}
+
+/// Raw storage code: (negative << signBit) | magnitude, where magnitude is
+/// |c| - 1 (zero-free) or |c| (with-zero, 0 = zero weight).
+uint8_t rawCode(const KernelSpec &spec, int64_t code);
 
 /// Small builder with index/int constants and loop helpers.
 struct KB {

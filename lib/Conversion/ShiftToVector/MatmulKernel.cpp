@@ -101,7 +101,33 @@ void buildAccumulation(OpBuilder &b, func::FuncOp func, const KernelSpec &spec,
               for (int64_t r = 0; r < geo.rows; ++r) {
                 Value row = k.addc(row0, r);
                 Value low, high;
-                if (nibbles) {
+                auto splat = [&](int64_t v) {
+                  return k.splat(wordVecType, b.getI32IntegerAttr(int32_t(v)));
+                };
+                Value lowWord, highWord;
+                if (nibbles && exponentAdd) {
+                  // Sign-extending the byte [s_hi m_hi | s_lo m_lo] copies
+                  // s_hi into bits 7..31: one shift puts m_hi at 23..25
+                  // and s_hi at 31; for the low nibble, shifting left by 28
+                  // and arithmetically right by 5 does the same. Then one
+                  // mask each: 5 ops for two vectors of shift words.
+                  Value bytes = vector::LoadOp::create(
+                      b, loc, byteVecType, packed,
+                      ValueRange{row, k.mul(chunk, geo.lanes)});
+                  Value wide =
+                      arith::ExtSIOp::create(b, loc, wordVecType, bytes);
+                  Value fields = splat(0x83800000);
+                  highWord = arith::AndIOp::create(
+                      b, loc, arith::ShLIOp::create(b, loc, wide, splat(19)),
+                      fields);
+                  lowWord = arith::AndIOp::create(
+                      b, loc,
+                      arith::ShRSIOp::create(
+                          b, loc,
+                          arith::ShLIOp::create(b, loc, wide, splat(28)),
+                          splat(5)),
+                      fields);
+                } else if (nibbles) {
                   Value bytes = vector::LoadOp::create(
                       b, loc, byteVecType, packed,
                       ValueRange{row, k.mul(chunk, geo.lanes)});
@@ -135,8 +161,12 @@ void buildAccumulation(OpBuilder &b, func::FuncOp func, const KernelSpec &spec,
                   return arith::MulFOp::create(
                       b, loc, decodeWeight(k, spec, raw), rowAlpha);
                 };
-                acc[r] = accumulate(k, spec, kind, acc[r], xLow, decode(low));
-                acc[r] = accumulate(k, spec, kind, acc[r], xHigh, decode(high));
+                if (!lowWord) {
+                  lowWord = decode(low);
+                  highWord = decode(high);
+                }
+                acc[r] = accumulate(k, spec, kind, acc[r], xLow, lowWord);
+                acc[r] = accumulate(k, spec, kind, acc[r], xHigh, highWord);
               }
               scf::YieldOp::create(b, loc, acc);
             });

@@ -11,13 +11,19 @@
 // CHECK-DAG: memref.global "private" constant @__shift_conv2d_0_codes : memref<27xi8>
 // CHECK-DAG: memref.global "private" constant @__shift_matmul_0_codes : memref<3x8xi8>
 
-// FC (generated first): codes decoded in the inner loop from 4-bit nibbles;
+// FC (generated first): codes decoded in the inner loop from 4-bit nibbles
+// [s_hi m_hi | s_lo m_lo]: a sign-extending load, then shifts and the
+// 0x83800000 mask (sign bit and exponent bits 23..25) give the shift words;
 // fan-in 5 and 3-bit codes let zeros through unguarded, so the sums are
 // flushed below 2^-87. Kernels are named after the shape they serve.
 // CHECK-LABEL: func.func private @__shift_matmul_2x16x3_r3_b3z_l8r4c2u_xadd(
-// CHECK: vector.load {{.*}} : memref<3x8xi8>, vector<8xi8>
-// CHECK: arith.extui {{.*}} : vector<8xi8> to vector<8xi32>
-// CHECK: arith.shrui
+// CHECK-DAG: %[[FIELDS:.*]] = arith.constant dense<-2088763392> : vector<8xi32>
+// CHECK-DAG: %[[C19:.*]] = arith.constant dense<19> : vector<8xi32>
+// CHECK: %[[BYTES:.*]] = vector.load {{.*}} : memref<3x8xi8>, vector<8xi8>
+// CHECK: %[[WIDE:.*]] = arith.extsi %[[BYTES]] : vector<8xi8> to vector<8xi32>
+// CHECK: %[[HI:.*]] = arith.shli %[[WIDE]], %[[C19]]
+// CHECK: arith.andi %[[HI]], %[[FIELDS]]
+// CHECK: arith.shrsi
 // CHECK-NOT: arith.select {{.*}} : vector<8xi1>, vector<8xi32>
 // CHECK: vector.reduction <add>
 // CHECK: math.absf
