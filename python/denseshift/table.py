@@ -297,6 +297,12 @@ def render_markdown(result):
         lines.append("* Final epoch more than 1 pp below the best epoch: " + ", ".join(dips)
                      + "; a final-epoch comparison involving these reflects where the last "
                      "epoch happened to land as much as the scheme.")
+    stuck = [f"{r['label']} ({pct(r['freezing']['frozen'])}% frozen, "
+             f"{pct(r['freezing']['sign_flip'])}% sign flips)"
+             for r in rows if r["freezing"] and r["freezing"]["frozen"] >= 0.95]
+    if stuck:
+        lines.append("* Codes that barely move in the final epoch (frozen >= 95%): "
+                     + ", ".join(stuck) + ".")
     lines.append(f"* Single seed ({p['seed']}), constant learning rate: {noise}differences "
                  "of a point or two between configurations are within the epoch-to-epoch noise "
                  "of such short training and are not significant.")
@@ -337,7 +343,7 @@ def plot(result, path):
     import matplotlib.pyplot as plt
     rows = result["rows"]
     labels = [r["label"] for r in rows]
-    fig, (acc_ax, curve_ax, frz_ax) = plt.subplots(1, 3, figsize=(16, 4.5))
+    fig, (acc_ax, curve_ax, frz_ax) = plt.subplots(1, 3, figsize=(18, 4.8))
     acc = [100 * r["top1"] for r in rows]
     acc_ax.barh(labels, acc, color=["tab:grey" if r["scheme"] == "float" else "tab:blue" for r in rows])
     for y, a in enumerate(acc):
@@ -350,6 +356,7 @@ def plot(result, path):
         epochs = range(1, len(r["per_epoch_test_acc"]) + 1)
         curve_ax.plot(epochs, [100 * a for a in r["per_epoch_test_acc"]], "-o", label=r["label"])
     curve_ax.set(xlabel="epoch", ylabel="test top-1 (%)", title="test accuracy per epoch")
+    curve_ax.set_xticks(range(1, max(len(r["per_epoch_test_acc"]) for r in rows) + 1))
     curve_ax.legend(fontsize="small")
     curve_ax.grid(alpha=0.3)
     shift = [r for r in rows if r["freezing"]]
@@ -365,6 +372,7 @@ def plot(result, path):
     p = result["protocol"]
     fig.suptitle(f"{p['model']} on Fashion-MNIST, {p['train_images']} train images x "
                  f"{p['epochs']} epochs (reduced protocol)")
+    fig.tight_layout()
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
     plt.close(fig)
