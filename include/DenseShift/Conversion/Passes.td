@@ -76,8 +76,9 @@ def ConvertLinalgToShift : Pass<"shift-from-linalg"> {
   let options = [
     Option<"mode", "mode", "std::string", /*default=*/"\"exact\"",
            "exact (lossless, only alpha*s*2^e weights) or quantize">,
-    Option<"bits", "bits", "unsigned", /*default=*/"4",
-           "code width: the largest accepted (exact) or the target (quantize)">,
+    Option<"bits", "bits", "unsigned", /*default=*/"0",
+           "code width: the largest accepted (exact; default 8) or the target "
+           "(quantize; default 4)">,
     Option<"zeroFree", "zero-free", "bool", /*default=*/"true",
            "quantize to the zero-free DenseShift format (quantize mode)">,
     Option<"remarks", "remarks", "bool", /*default=*/"false",

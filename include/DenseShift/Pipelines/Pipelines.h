@@ -31,8 +31,9 @@ struct DenseShiftPipelineOptions
       llvm::cl::init("exact")};
   PassOptions::Option<unsigned> bits{
       *this, "bits",
-      llvm::cl::desc("largest (exact) or target (quantize) code width"),
-      llvm::cl::init(4)};
+      llvm::cl::desc("code width: largest accepted (exact, default 8) or "
+                     "target (quantize, default 4)"),
+      llvm::cl::init(0)};
   PassOptions::Option<bool> staticBuffers{
       *this, "static-buffers",
       llvm::cl::desc("keep scratch and intermediate buffers in module globals "

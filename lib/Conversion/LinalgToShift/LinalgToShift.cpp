@@ -421,14 +421,17 @@ struct ConvertLinalgToShiftPass
           << mode << "' (expected exact or quantize)";
       return signalPassFailure();
     }
-    if (bits < 2 || bits > 8) {
+    bool quantize = mode == "quantize";
+    // 0: exact mode accepts any width (it picks the smallest that fits);
+    // quantize mode rounds to the common 4 bits.
+    unsigned width = bits != 0 ? unsigned(bits) : quantize ? 4 : 8;
+    if (width < 2 || width > 8) {
       getOperation()->emitError("shift-from-linalg: bits must be in [2, 8], "
                                 "got ")
-          << static_cast<unsigned>(bits);
+          << width;
       return signalPassFailure();
     }
-    WeightConversionOptions options{mode == "quantize", bits, zeroFree,
-                                    remarks};
+    WeightConversionOptions options{quantize, width, zeroFree, remarks};
     RewritePatternSet patterns(&getContext());
     populateLinalgToShiftPatterns(patterns, options);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))

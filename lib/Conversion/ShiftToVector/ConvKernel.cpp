@@ -86,22 +86,31 @@ ConvGeometry ConvGeometry::make(const KernelSpec &spec) {
   return geo;
 }
 
-/// Packed codes in FCHW order: two 4-bit raw codes per byte, or one per byte
-/// for 5..8-bit encodings.
+/// Sign bit of a convolution raw code: codes are bit-packed at their width.
+unsigned convSignBit(const KernelSpec &spec) {
+  return spec.encoding.getBits() - 1;
+}
+
+/// Packed codes in FCHW order, `bits` bits each, little-endian bit order
+/// (code i occupies bits [bits*i, bits*(i+1)) of the byte string), plus one
+/// spare byte so that every code can be read with a two-byte load. Decoding
+/// happens once per call, so density costs nothing: 3-bit codes take 3 bits.
 DenseElementsAttr packCodes(OpBuilder &b, const KernelSpec &spec) {
-  std::vector<uint8_t> raw;
+  unsigned bits = spec.encoding.getBits();
+  std::vector<int64_t> codes;
   for (APInt code : spec.codes.getValues<APInt>())
-    raw.push_back(rawCode(spec, code.getSExtValue()));
-  std::vector<int8_t> packed;
-  if (isNibblePacked(spec)) {
-    packed.assign((raw.size() + 1) / 2, 0);
-    for (size_t i = 0; i < raw.size(); ++i)
-      packed[i / 2] |= int8_t(raw[i] << (i % 2 ? 4 : 0));
-  } else {
-    packed.assign(raw.begin(), raw.end());
+    codes.push_back(code.getSExtValue());
+  std::vector<uint8_t> packed((codes.size() * bits + 7) / 8 + 1, 0);
+  for (size_t i = 0; i < codes.size(); ++i) {
+    uint32_t raw = rawCode(spec, codes[i], convSignBit(spec));
+    size_t bit = i * bits;
+    uint32_t shifted = raw << (bit % 8);
+    packed[bit / 8] |= uint8_t(shifted);
+    packed[bit / 8 + 1] |= uint8_t(shifted >> 8);
   }
-  auto type = RankedTensorType::get({int64_t(packed.size())}, b.getI8Type());
-  return DenseElementsAttr::get(type, ArrayRef(packed));
+  std::vector<int8_t> bytes(packed.begin(), packed.end());
+  auto type = RankedTensorType::get({int64_t(bytes.size())}, b.getI8Type());
+  return DenseElementsAttr::get(type, ArrayRef(bytes));
 }
 
 /// Builds the accumulation kernel: (Xp, table, Yp) -> ().
@@ -294,31 +303,34 @@ LogicalResult kernel::generateConv2D(KernelSpec spec) {
                         first, k.add(k.mul(k.add(k.mul(ivs[0], geo.kh), ivs[1]),
                                            geo.kw),
                                      ivs[2]));
-                    Value raw;
-                    if (isNibblePacked(spec)) {
-                      Value byte = memref::LoadOp::create(
-                          b, loc, packed, ValueRange{k.div(flat, 2)});
-                      Value wide = arith::ExtUIOp::create(b, loc, i32, byte);
-                      Value odd = arith::IndexCastOp::create(b, loc, i32,
-                                                             k.rem(flat, 2));
-                      Value amount =
-                          arith::MulIOp::create(b, loc, odd, k.i32(4));
-                      raw = arith::AndIOp::create(
-                          b, loc, arith::ShRUIOp::create(b, loc, wide, amount),
-                          k.i32(15));
-                    } else {
-                      Value byte = memref::LoadOp::create(b, loc, packed,
-                                                          ValueRange{flat});
-                      raw = arith::ExtUIOp::create(b, loc, i32, byte);
-                    }
+                    // A two-byte little-endian read holds the whole code.
+                    Value bit = k.mul(flat, spec.encoding.getBits());
+                    Value at = k.div(bit, 8);
+                    auto byteAt = [&](Value index) -> Value {
+                      return arith::ExtUIOp::create(
+                          b, loc, i32,
+                          memref::LoadOp::create(b, loc, packed,
+                                                 ValueRange{index}));
+                    };
+                    Value pair = arith::OrIOp::create(
+                        b, loc, byteAt(at),
+                        arith::ShLIOp::create(b, loc, byteAt(k.addc(at, 1)),
+                                              k.i32(8)));
+                    Value offset =
+                        arith::IndexCastOp::create(b, loc, i32, k.rem(bit, 8));
+                    Value raw = arith::AndIOp::create(
+                        b, loc, arith::ShRUIOp::create(b, loc, pair, offset),
+                        k.i32((1 << spec.encoding.getBits()) - 1));
                     SmallVector<Value> index = {group,  block,  ivs[0],
                                                 ivs[1], ivs[2], r};
                     if (wordTable)
-                      memref::StoreOp::create(b, loc, decodeWord(k, spec, raw),
-                                              wordTable, index);
+                      memref::StoreOp::create(
+                          b, loc, decodeWord(k, spec, raw, convSignBit(spec)),
+                          wordTable, index);
                     if (weightTable) {
                       Value weight = arith::MulFOp::create(
-                          b, loc, decodeWeight(k, spec, raw), scale);
+                          b, loc, decodeWeight(k, spec, raw, convSignBit(spec)),
+                          scale);
                       memref::StoreOp::create(b, loc, weight, weightTable,
                                               index);
                     }

@@ -49,12 +49,11 @@ int64_t KernelSpec::maxBiasedExponent() const {
   return 254 - maxOffset() - std::max<int64_t>(0, alphaExponent);
 }
 
-uint8_t kernel::rawCode(const KernelSpec &spec, int64_t code) {
+uint8_t kernel::rawCode(const KernelSpec &spec, int64_t code, unsigned signAt) {
   int64_t magnitude = code < 0 ? -code : code;
   if (spec.encoding.getZeroFree())
     magnitude -= 1;
-  return uint8_t(((code < 0 ? 1u : 0u) << signBit(spec)) |
-                 uint64_t(magnitude));
+  return uint8_t(((code < 0 ? 1u : 0u) << signAt) | uint64_t(magnitude));
 }
 
 Value KB::zeroBuffer(MemRefType type) {
@@ -107,22 +106,23 @@ static Value constLike(KB &k, Value like, int64_t v) {
   return k.i32(v);
 }
 
-Value kernel::decodeWord(KB &k, const KernelSpec &spec, Value raw) {
+Value kernel::decodeWord(KB &k, const KernelSpec &spec, Value raw,
+                         unsigned signAt) {
   OpBuilder &b = k.b;
   Location loc = k.loc;
-  unsigned signAt = signBit(spec);
-  Value magnitude = arith::AndIOp::create(
-      b, loc, raw, constLike(k, raw, (1 << signAt) - 1));
+  Value magnitude =
+      arith::AndIOp::create(b, loc, raw, constLike(k, raw, (1 << signAt) - 1));
   Value sign = arith::ShRUIOp::create(b, loc, raw, constLike(k, raw, signAt));
   return arith::OrIOp::create(
       b, loc, arith::ShLIOp::create(b, loc, magnitude, constLike(k, raw, 23)),
       arith::ShLIOp::create(b, loc, sign, constLike(k, raw, 31)));
 }
 
-Value kernel::decodeWeight(KB &k, const KernelSpec &spec, Value raw) {
+Value kernel::decodeWeight(KB &k, const KernelSpec &spec, Value raw,
+                           unsigned signAt) {
   OpBuilder &b = k.b;
   Location loc = k.loc;
-  Value word = decodeWord(k, spec, raw);
+  Value word = decodeWord(k, spec, raw, signAt);
   Type f32Type = b.getF32Type();
   if (auto type = dyn_cast<VectorType>(raw.getType()))
     f32Type = VectorType::get(type.getShape(), b.getF32Type());
@@ -136,8 +136,8 @@ Value kernel::decodeWeight(KB &k, const KernelSpec &spec, Value raw) {
       b, loc, f32Type,
       arith::AddIOp::create(b, loc, word,
                             constLike(k, raw, 0x3F800000 - (1 << 23))));
-  Value magnitude = arith::AndIOp::create(
-      b, loc, raw, constLike(k, raw, (1 << signBit(spec)) - 1));
+  Value magnitude =
+      arith::AndIOp::create(b, loc, raw, constLike(k, raw, (1 << signAt) - 1));
   Value isZero = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
                                        magnitude, constLike(k, raw, 0));
   Value zero = isa<VectorType>(f32Type)

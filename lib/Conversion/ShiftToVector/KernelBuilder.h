@@ -91,21 +91,22 @@ constexpr float kFlushBelow = 0x1p-87f;
 
 FailureOr<KernelSpec> readSpec(func::FuncOp func);
 
-/// True if codes are stored two per byte (bits <= 4).
+/// True if matmul codes are stored two per byte (bits <= 4).
 inline bool isNibblePacked(const KernelSpec &spec) {
   return spec.encoding.getBits() <= 4;
 }
 
-/// Bit of a raw code that holds the sign: 3 in a nibble, whatever the width
-/// (so that one sign-extending load puts a high nibble's sign in bit 31),
-/// else bits - 1.
-inline unsigned signBit(const KernelSpec &spec) {
+/// Bit of a matmul raw code that holds the sign: 3 in a nibble, whatever
+/// the width (so that one sign-extending load puts a high nibble's sign in
+/// bit 31), else bits - 1. Convolution codes are bit-packed at their width,
+/// sign in bit bits - 1.
+inline unsigned matmulSignBit(const KernelSpec &spec) {
   return isNibblePacked(spec) ? 3 : spec.encoding.getBits() - 1;
 }
 
-/// Raw storage code: (negative << signBit) | magnitude, where magnitude is
+/// Raw storage code: (negative << signAt) | magnitude, where magnitude is
 /// |c| - 1 (zero-free) or |c| (with-zero, 0 = zero weight).
-uint8_t rawCode(const KernelSpec &spec, int64_t code);
+uint8_t rawCode(const KernelSpec &spec, int64_t code, unsigned signAt);
 
 /// Small builder with index/int constants and loop helpers.
 struct KB {
@@ -161,10 +162,11 @@ void defineWithSharedDriver(const KernelSpec &spec, StringRef family,
 /// In the unguarded exponent-add kernel, replaces |acc| < kFlushBelow by 0.
 Value flushResidue(KB &k, const KernelSpec &spec, Value acc);
 
-/// Decodes raw codes (i32 scalars or vectors) into either shift words
+/// Decodes raw codes (i32 scalars or vectors, sign in bit `signAt`) into
+/// either shift words
 /// ((m << 23) | (neg << 31)) or f32 weights s * 2^e (0 for the zero code).
-Value decodeWord(KB &k, const KernelSpec &spec, Value raw);
-Value decodeWeight(KB &k, const KernelSpec &spec, Value raw);
+Value decodeWord(KB &k, const KernelSpec &spec, Value raw, unsigned signAt);
+Value decodeWeight(KB &k, const KernelSpec &spec, Value raw, unsigned signAt);
 
 /// One accumulation step of `kind`; `weight` is a shift word for
 /// ExponentAdd and an f32 weight otherwise.

@@ -51,7 +51,8 @@ DenseElementsAttr packCodes(OpBuilder &b, const KernelSpec &spec,
   bool nibbles = isNibblePacked(spec);
   for (int64_t row = 0; row < geo.n; ++row)
     for (int64_t col = 0; col < geo.k; ++col) {
-      uint8_t raw = rawCode(spec, codes[row * geo.k + col]);
+      uint8_t raw =
+          rawCode(spec, codes[row * geo.k + col], matmulSignBit(spec));
       int64_t chunk = col / (2 * geo.lanes), within = col % (2 * geo.lanes);
       if (nibbles) {
         int64_t byte = chunk * geo.lanes + within % geo.lanes;
@@ -157,9 +158,10 @@ void buildAccumulation(OpBuilder &b, func::FuncOp func, const KernelSpec &spec,
                       memref::LoadOp::create(b, loc, alpha, ValueRange{row}));
                 auto decode = [&](Value raw) -> Value {
                   if (exponentAdd)
-                    return decodeWord(k, spec, raw);
+                    return decodeWord(k, spec, raw, matmulSignBit(spec));
                   return arith::MulFOp::create(
-                      b, loc, decodeWeight(k, spec, raw), rowAlpha);
+                      b, loc, decodeWeight(k, spec, raw, matmulSignBit(spec)),
+                      rowAlpha);
                 };
                 if (!lowWord) {
                   lowWord = decode(low);

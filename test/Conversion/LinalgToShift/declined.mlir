@@ -1,4 +1,4 @@
-// RUN: denseshift-opt %s -shift-from-linalg="remarks=true" -split-input-file -verify-diagnostics | FileCheck %s
+// RUN: denseshift-opt %s -shift-from-linalg="remarks=true bits=4" -split-input-file -verify-diagnostics | FileCheck %s
 
 // Weights that are not alpha * s * 2^e stay linalg in exact mode.
 // CHECK-LABEL: func.func @not_powers_of_two

@@ -6,9 +6,10 @@
 // RUN: denseshift-opt %s -shift-outline-kernels="target=x86-64-avx2 strategy=decode-fma" -convert-shift-to-vector \
 // RUN:   | FileCheck %s --check-prefix=FMA
 
-// Each layer keeps its packed codes and alpha in constant globals.
+// Each layer keeps its packed codes and alpha in constant globals: 54
+// 3-bit convolution codes take 162 bits, 21 bytes, plus a spare byte.
 // CHECK-DAG: memref.global "private" constant @__shift_conv2d_0_alpha : memref<3xf32> = dense<[5.000000e-01, 2.500000e-01, 1.000000e+00]>
-// CHECK-DAG: memref.global "private" constant @__shift_conv2d_0_codes : memref<27xi8>
+// CHECK-DAG: memref.global "private" constant @__shift_conv2d_0_codes : memref<22xi8>
 // CHECK-DAG: memref.global "private" constant @__shift_matmul_0_codes : memref<3x8xi8>
 
 // FC (generated first): codes decoded in the inner loop from 4-bit nibbles
@@ -64,7 +65,7 @@
 // 64, or 0, up to the layer's limit, an argument), decodes the 4-bit packed
 // codes (an argument) and dispatches.
 // CHECK-LABEL: func.func private @__shift_conv2d_{{.*}}_driver(
-// CHECK-SAME: %arg2: memref<27xi8>, %arg3: memref<3xf32>, %[[LIMIT:.*]]: i32)
+// CHECK-SAME: %arg2: memref<22xi8>, %arg3: memref<3xf32>, %[[LIMIT:.*]]: i32)
 // CHECK: arith.constant 536870912 : i32
 // CHECK: arith.cmpi sle, %{{.*}}, %[[LIMIT]]
 // CHECK: scf.if %[[SAFE:.*]] {
@@ -80,7 +81,7 @@
 // The layer passes its globals and its scan limit: no product may overflow,
 // so the biased exponent is at most 254 - 3 - 1 (alpha reaches 2^0).
 // CHECK-LABEL: func.func private @__shift_conv2d_0(
-// CHECK-DAG: memref.get_global @__shift_conv2d_0_codes : memref<27xi8>
+// CHECK-DAG: memref.get_global @__shift_conv2d_0_codes : memref<22xi8>
 // CHECK-DAG: memref.get_global @__shift_conv2d_0_alpha : memref<3xf32>
 // CHECK-DAG: arith.constant 2105540607 : i32
 // CHECK: call @__shift_conv2d_{{.*}}_driver
