@@ -23,7 +23,12 @@ struct ShiftStaticBuffersPass
   void runOnOperation() override {
     ModuleOp module = getOperation();
     SmallVector<memref::AllocOp> allocs;
-    module.walk([&](memref::AllocOp alloc) { allocs.push_back(alloc); });
+    // Only allocations executed once per call: one in a loop or a branch
+    // may be live twice at once (or not at all), so it stays on the heap.
+    module.walk([&](memref::AllocOp alloc) {
+      if (isa<func::FuncOp>(alloc->getParentOp()))
+        allocs.push_back(alloc);
+    });
     SymbolTable symbols(module);
     OpBuilder b(module.getContext());
     unsigned counter = 0;

@@ -20,6 +20,23 @@ func.func @scratch(%arg0: memref<4x8xf32>) {
 
 // -----
 
+// An allocation in a loop may be live in two iterations: it stays.
+// CHECK-LABEL: func.func @in_loop
+// CHECK: scf.for
+// CHECK: memref.alloc
+// CHECK: memref.dealloc
+func.func @in_loop(%n: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  scf.for %i = %c0 to %n step %c1 {
+    %a = memref.alloc() : memref<4xf32>
+    memref.dealloc %a : memref<4xf32>
+  }
+  return
+}
+
+// -----
+
 func.func @dynamic(%n: index) {
   // expected-error @below {{static-buffers: allocation of 'memref<?xf32>' has no static shape and identity layout}}
   %a = memref.alloc(%n) : memref<?xf32>

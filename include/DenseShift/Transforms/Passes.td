@@ -46,9 +46,10 @@ def ShiftAnnotateTarget : Pass<"shift-annotate-target", "ModuleOp"> {
 def ShiftStaticBuffers : Pass<"shift-static-buffers", "ModuleOp"> {
   let summary = "Turn static-shape heap buffers into module-level globals";
   let description = [{
-    Replaces every `memref.alloc` of a static shape by a `memref.get_global`
-    of a private, uninitialized global (so it lives in `.bss`) and erases its
-    `memref.dealloc`s. Run after bufferization instead of the deallocation
+    Replaces every `memref.alloc` of a static shape in a function's top-level
+    block (executed once per call) by a `memref.get_global` of a private,
+    uninitialized global (so it lives in `.bss`) and erases its
+    `memref.dealloc`s. Allocations in loops or branches stay on the heap. Run after bufferization instead of the deallocation
     pipeline; the pipeline's `static-buffers=true` does this.
 
     A compiled model then makes no `malloc` call and takes no page fault
