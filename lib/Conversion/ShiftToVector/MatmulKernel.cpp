@@ -34,7 +34,13 @@ MatmulGeometry makeGeometry(const KernelSpec &spec) {
   MatmulGeometry geo;
   geo.m = in[0], geo.k = in[1], geo.n = codes[0];
   geo.lanes = spec.lanes;
-  geo.rows = std::min<int64_t>(spec.rows, geo.n);
+  // More weight rows per block than a convolution's output channels: each
+  // row is a separate stream of codes from memory and an independent
+  // accumulator, and the activation chunk is loaded once for all of them
+  // (4096x4096 from DRAM: 12.7 -> 13.9 GMAC/s going from 4 to 8 rows; 16 rows
+  // with AVX-512's 32 registers help small layers such as 512x10).
+  int64_t blockRows = spec.lanes >= 16 ? 4 * spec.rows : 2 * spec.rows;
+  geo.rows = std::min<int64_t>(blockRows, geo.n);
   geo.kPad = llvm::alignTo(geo.k, 2 * geo.lanes);
   geo.nPad = llvm::alignTo(geo.n, geo.rows);
   geo.chunks = geo.kPad / (2 * geo.lanes);
