@@ -234,7 +234,9 @@ LogicalResult kernel::generateConv2D(KernelSpec spec) {
   std::string driverKey =
       key + "_in" + std::to_string(geo.h) + "x" + std::to_string(geo.w) + "f" +
       std::to_string(geo.f) + "p" + std::to_string(geo.pt) + "x" +
-      std::to_string(geo.pl) + "_b" + std::to_string(spec.encoding.getBits()) +
+      std::to_string(geo.pl) + "x" + std::to_string(geo.pb) + "x" +
+      std::to_string(geo.pr) + "_out" + std::to_string(geo.oh) + "x" +
+      std::to_string(geo.ow) + "_b" + std::to_string(spec.encoding.getBits()) +
       (spec.encoding.getZeroFree() ? "z" : "w") +
       (spec.fastMode ? "_fast" : "") + "_driver";
   auto alphaType = RankedTensorType::get({geo.f}, f32);
