@@ -46,7 +46,19 @@ struct ConvGeometry {
   int64_t hp, wq;          // padded height, width of one phase plane
 
   static ConvGeometry make(const KernelSpec &spec);
+  /// All fields, for naming shared kernels and drivers.
+  std::string key() const;
 };
+
+std::string ConvGeometry::key() const {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << "n" << n << "c" << c << "h" << h << "w" << w << "_f" << f << "g" << g
+     << "k" << kh << "x" << kw << "_s" << sh << "x" << sw << "d" << dh << "x"
+     << dw << "p" << pt << "x" << pl << "x" << pb << "x" << pr << "_o" << oh
+     << "x" << ow << "_v" << lanes << "r" << rows << "c" << cols;
+  return text;
+}
 
 ConvGeometry ConvGeometry::make(const KernelSpec &spec) {
   auto dict = spec.func->getAttrOfType<DictionaryAttr>(kKernelAttrName);
@@ -209,15 +221,9 @@ LogicalResult kernel::generateConv2D(KernelSpec spec) {
 
   bool wordTables = spec.fastKernel() == MacKind::ExponentAdd;
   bool weightTables = !wordTables || spec.hasFallback();
-  // Everything the accumulation body depends on besides the spec's blocking.
-  std::string key;
-  llvm::raw_string_ostream os(key);
-  os << geo.n << "x" << geo.c << "x" << geo.hp << "x" << geo.wq << "p" << geo.sw
-     << "_g" << geo.g << "b" << geo.blocks << "c" << geo.cg << "k" << geo.kh
-     << "x" << geo.kw << "_o" << geo.fgPad << "x" << geo.oh << "x" << geo.owPad
-     << "w" << geo.owBlocks << "_s" << geo.sh << "d" << geo.dh << "x" << geo.dw
-     << "_" << geo.rows << "x" << geo.cols << "v" << geo.lanes << "_"
-     << specKey(spec);
+  // Kernels and drivers are shared by layers with the same key, so the key
+  // spells out every field of the geometry (and the spec's blocking).
+  std::string key = geo.key() + "_" + specKey(spec);
   auto kernels = createKernels(
       b, spec, "conv2d", key,
       [&](MacKind kind) -> SmallVector<Type> {
@@ -229,16 +235,10 @@ LogicalResult kernel::generateConv2D(KernelSpec spec) {
         buildAccumulation(b, func, spec, geo, kind);
       });
 
-  // The driver depends on the geometry and the code format, not on the
-  // weights: layers of the same shape share it.
-  std::string driverKey =
-      key + "_in" + std::to_string(geo.h) + "x" + std::to_string(geo.w) + "f" +
-      std::to_string(geo.f) + "p" + std::to_string(geo.pt) + "x" +
-      std::to_string(geo.pl) + "x" + std::to_string(geo.pb) + "x" +
-      std::to_string(geo.pr) + "_out" + std::to_string(geo.oh) + "x" +
-      std::to_string(geo.ow) + "_b" + std::to_string(spec.encoding.getBits()) +
-      (spec.encoding.getZeroFree() ? "z" : "w") +
-      (spec.fastMode ? "_fast" : "") + "_driver";
+  // The driver also depends on the code format it decodes.
+  std::string driverKey = key + "_b" + std::to_string(spec.encoding.getBits()) +
+                          (spec.encoding.getZeroFree() ? "z" : "w") +
+                          (spec.fastMode ? "_fast" : "") + "_driver";
   auto alphaType = RankedTensorType::get({geo.f}, f32);
   defineWithSharedDriver(
       spec, "conv2d", driverKey, packCodes(b, spec),
