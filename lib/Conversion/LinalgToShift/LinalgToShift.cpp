@@ -202,6 +202,16 @@ Value foldZeroPad(Value input, unsigned hDim, unsigned wDim,
   return pad.getSource();
 }
 
+/// Shift ops take static shapes only.
+bool hasStaticShapes(Operation *op) {
+  auto isStatic = [](Type type) {
+    auto shaped = dyn_cast<ShapedType>(type);
+    return !shaped || shaped.hasStaticShape();
+  };
+  return llvm::all_of(op->getOperandTypes(), isStatic) &&
+         llvm::all_of(op->getResultTypes(), isStatic);
+}
+
 /// Emits a remark (if asked) and fails the match.
 LogicalResult declined(PatternRewriter &rewriter, Operation *op,
                        const WeightConversionOptions &options,
@@ -220,6 +230,8 @@ LogicalResult rewriteConv(PatternRewriter &rewriter, Operation *op, Value input,
     return declined(rewriter, op, options, "weights are not an f32 constant");
   if (!isZeroFill(init))
     return declined(rewriter, op, options, "init is not a zero fill");
+  if (!hasStaticShapes(op))
+    return declined(rewriter, op, options, "dynamic shapes");
   bool nchw = layout == ConvLayout::nchw_fchw;
   SmallVector<int64_t> padding;
   Value unpadded = foldZeroPad(input, nchw ? 2 : 1, nchw ? 3 : 2, padding);
@@ -346,6 +358,9 @@ struct GroupedConvPattern : OpRewritePattern<tensor::CollapseShapeOp> {
                       "weights are not an f32 constant");
     if (!isZeroFill(linalgOp.getDpsInits()[0]))
       return declined(rewriter, conv, options, "init is not a zero fill");
+    if (!hasStaticShapes(conv) || !hasStaticShapes(expand) ||
+        !hasStaticShapes(collapse))
+      return declined(rewriter, conv, options, "dynamic shapes");
     SmallVector<int64_t> padding;
     Value input = foldZeroPad(expand.getSrc(), 2, 3, padding);
     std::string reason;
@@ -400,6 +415,8 @@ struct MatmulPattern : ConstantWeightPattern<linalg::MatmulOp> {
       return declined(rewriter, op, options, "weights are not an f32 constant");
     if (!isZeroFill(op.getOutputs()[0]))
       return declined(rewriter, op, options, "init is not a zero fill");
+    if (!hasStaticShapes(op))
+      return declined(rewriter, op, options, "dynamic shapes");
     std::string reason;
     auto converted = convertWeights(rewriter, op.getLoc(), *w, options, reason);
     if (failed(converted))

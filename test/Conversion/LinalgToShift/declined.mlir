@@ -56,3 +56,20 @@ func.func @nan_weight(%x: tensor<1x1xf32>) -> tensor<1x1xf32> {
   %y = linalg.matmul ins(%x, %w : tensor<1x1xf32>, tensor<1x1xf32>) outs(%i : tensor<1x1xf32>) -> tensor<1x1xf32>
   return %y : tensor<1x1xf32>
 }
+
+// -----
+
+// Dynamic shapes stay linalg (shift ops are static).
+// CHECK-LABEL: func.func @dynamic_batch
+// CHECK: linalg.matmul
+func.func @dynamic_batch(%x: tensor<?x2xf32>) -> tensor<?x2xf32> {
+  %c0 = arith.constant 0 : index
+  %n = tensor.dim %x, %c0 : tensor<?x2xf32>
+  %w = arith.constant dense<[[2.0, 1.0], [-1.0, 2.0]]> : tensor<2x2xf32>
+  %z = arith.constant 0.0 : f32
+  %e = tensor.empty(%n) : tensor<?x2xf32>
+  %i = linalg.fill ins(%z : f32) outs(%e : tensor<?x2xf32>) -> tensor<?x2xf32>
+  // expected-remark @below {{not converted to shift: dynamic shapes}}
+  %y = linalg.matmul ins(%x, %w : tensor<?x2xf32>, tensor<2x2xf32>) outs(%i : tensor<?x2xf32>) -> tensor<?x2xf32>
+  return %y : tensor<?x2xf32>
+}
