@@ -375,18 +375,9 @@ struct ShiftAccumulateOpLowering : OpRewritePattern<ShiftAccumulateOp> {
 
   LogicalResult matchAndRewrite(ShiftAccumulateOp op,
                                 PatternRewriter &rewriter) const override {
-    Location loc = op.getLoc();
-    Type wordType = op.getWord().getType();
-    Attribute one = rewriter.getI32IntegerAttr(0x3F800000);
-    if (auto vectorType = dyn_cast<VectorType>(wordType))
-      one = DenseElementsAttr::get(vectorType, one);
-    Value bias = arith::ConstantOp::create(rewriter, loc, cast<TypedAttr>(one));
-    // word + bits(1.0) is the bit pattern of s * 2^e.
-    Value bits = arith::AddIOp::create(rewriter, loc, op.getWord(), bias);
-    Value scale =
-        arith::BitcastOp::create(rewriter, loc, op.getX().getType(), bits);
-    Value product = arith::MulFOp::create(rewriter, loc, op.getX(), scale);
-    rewriter.replaceOpWithNewOp<arith::AddFOp>(op, op.getAcc(), product);
+    rewriter.replaceOp(op, buildIEEEShiftAccumulate(rewriter, op.getLoc(),
+                                                    op.getAcc(), op.getX(),
+                                                    op.getWord()));
     return success();
   }
 };
@@ -402,6 +393,19 @@ struct ConvertShiftToLinalgPass
 };
 
 } // namespace
+
+Value mlir::shift::buildIEEEShiftAccumulate(OpBuilder &b, Location loc,
+                                            Value acc, Value x, Value word) {
+  Attribute one = b.getI32IntegerAttr(0x3F800000);
+  if (auto vectorType = dyn_cast<VectorType>(word.getType()))
+    one = DenseElementsAttr::get(vectorType, one);
+  Value bias = arith::ConstantOp::create(b, loc, cast<TypedAttr>(one));
+  // word + bits(1.0) is the bit pattern of s * 2^e.
+  Value bits = arith::AddIOp::create(b, loc, word, bias);
+  Value scale = arith::BitcastOp::create(b, loc, x.getType(), bits);
+  Value product = arith::MulFOp::create(b, loc, x, scale);
+  return arith::AddFOp::create(b, loc, acc, product);
+}
 
 void mlir::shift::populateShiftToLinalgPatterns(RewritePatternSet &patterns) {
   patterns.add<DequantizeOpLowering, QuantizeOpLowering, Conv2DOpLowering,

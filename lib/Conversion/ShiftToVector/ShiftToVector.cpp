@@ -1,6 +1,7 @@
 //===- ShiftToVector.cpp - Kernel generation pass and MAC lowering --------===//
 
 #include "DenseShift/Conversion/ShiftToVector/ShiftToVector.h"
+#include "DenseShift/Conversion/ShiftToLinalg/ShiftToLinalg.h"
 #include "KernelBuilder.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -73,13 +74,18 @@ struct ShiftAccumulateToArith : OpRewritePattern<ShiftAccumulateOp> {
     };
     Value x = op.getX();
     Type floatType = x.getType();
+    if (op.getMode() == AccumulateMode::ieee) {
+      rewriter.replaceOp(op, buildIEEEShiftAccumulate(
+                                 rewriter, loc, op.getAcc(), x, op.getWord()));
+      return success();
+    }
     Value scaled;
     if (op.getMode() == AccumulateMode::exponent_add_unguarded) {
       Value bits = arith::BitcastOp::create(rewriter, loc, wordType, x);
       scaled = arith::BitcastOp::create(
           rewriter, loc, floatType,
           arith::AddIOp::create(rewriter, loc, bits, op.getWord()));
-    } else if (op.getMode() == AccumulateMode::exponent_add) {
+    } else {
       Value bits = arith::BitcastOp::create(rewriter, loc, wordType, x);
       Value exponent =
           arith::AndIOp::create(rewriter, loc, bits, constant(0x7F800000));
@@ -90,12 +96,6 @@ struct ShiftAccumulateToArith : OpRewritePattern<ShiftAccumulateOp> {
       scaled = arith::BitcastOp::create(
           rewriter, loc, floatType,
           arith::AddIOp::create(rewriter, loc, bits, increment));
-    } else {
-      Value power = arith::BitcastOp::create(
-          rewriter, loc, floatType,
-          arith::AddIOp::create(rewriter, loc, op.getWord(),
-                                constant(0x3F800000)));
-      scaled = arith::MulFOp::create(rewriter, loc, x, power);
     }
     rewriter.replaceOpWithNewOp<arith::AddFOp>(op, op.getAcc(), scaled);
     return success();
