@@ -17,13 +17,12 @@ static const char *kToLLVM =
     "convert-func-to-llvm{use-bare-ptr-memref-call-conv=1},"
     "convert-cf-to-llvm,reconcile-unrealized-casts,canonicalize,cse";
 
-static const char *kBufferizeOnly =
+static const char *kBufferize =
     "one-shot-bufferize{bufferize-function-boundaries "
     "function-boundary-type-conversion=identity-layout-map},"
     "buffer-results-to-out-params{hoist-static-allocs=1 "
     "modify-public-functions=1}";
-static const std::string kBufferize =
-    std::string(kBufferizeOnly) + ",buffer-deallocation-pipeline,canonicalize";
+static const char *kDeallocate = "buffer-deallocation-pipeline,canonicalize";
 
 static LogicalResult addPipeline(OpPassManager &pm, const std::string &text) {
   std::string errors;
@@ -51,18 +50,18 @@ shift::buildDenseShiftPipeline(OpPassManager &pm,
   // Static buffers replace the heap allocations (and so the deallocation
   // pipeline) after the kernels' own scratch allocations exist.
   if (options.staticBuffers)
-    os << kBufferizeOnly << ",convert-shift-to-vector,shift-static-buffers,"
+    os << kBufferize << ",convert-shift-to-vector,shift-static-buffers,"
        << "canonicalize,";
   else
-    os << kBufferize << ",convert-shift-to-vector,";
+    os << kBufferize << "," << kDeallocate << ",convert-shift-to-vector,";
   os << kToLLVM << ","
      << "shift-annotate-target{target=" << options.target << "}";
   return addPipeline(pm, text);
 }
 
 void shift::buildDenseShiftReferencePipeline(OpPassManager &pm) {
-  std::string text =
-      "convert-shift-to-linalg,canonicalize," + kBufferize + "," + kToLLVM;
+  std::string text = std::string("convert-shift-to-linalg,canonicalize,") +
+                     kBufferize + "," + kDeallocate + "," + kToLLVM;
   (void)addPipeline(pm, text);
 }
 
