@@ -12,6 +12,10 @@ PACKAGES=(
   gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
   # Python training frontend.
   python3-torch python3-numpy python3-pytest python3-tqdm python3-matplotlib
+  # Model zoo (architectures only, no weights), ONNX import and its backend
+  # test data, speech synthesis and features.
+  python3-torchvision python3-torchaudio python3-onnx libonnx-testdata
+  espeak-ng sox python3-soundfile
   # Data and baselines.
   dataset-fashion-mnist libdnnl-dev
   # Unit tests.
