@@ -1,4 +1,8 @@
-"""Reference models for 1x28x28 inputs (Fashion-MNIST), 10 classes.
+"""Reference models; Fashion-MNIST (1x28x28, 10 classes) by default.
+
+Every model takes ``num_classes`` and ``input_shape`` (C, H, W), e.g. the
+speech features' (1, 40, 98) with 12 classes; both are part of the
+checkpoint config (``input_shape`` is what the exporter reads).
 
 Models are written in float (``nn.Conv2d`` / ``nn.Linear``) and turned into
 shift networks by :func:`denseshift.convert.convert`; every conv is followed
@@ -21,12 +25,13 @@ def conv_bn_relu(cin, cout, kernel=3, stride=1, padding=1, groups=1, suffix=""):
 class SmallCNN(nn.Sequential):
     """conv-bn-relu x3 with two max pools and one FC: ~88% after one epoch."""
 
-    def __init__(self, width=16, num_classes=10):
+    def __init__(self, width=16, num_classes=10, input_shape=(1, 28, 28)):
+        channels, height, width_px = input_shape
         super().__init__(OrderedDict(
-            conv_bn_relu(1, width, suffix="1") + [("pool1", nn.MaxPool2d(2))]
+            conv_bn_relu(channels, width, suffix="1") + [("pool1", nn.MaxPool2d(2))]
             + conv_bn_relu(width, 2 * width, suffix="2") + [("pool2", nn.MaxPool2d(2))]
             + conv_bn_relu(2 * width, 2 * width, suffix="3")
-            + [("flatten", nn.Flatten()), ("fc", nn.Linear(2 * width * 7 * 7, num_classes))]))
+            + [("flatten", nn.Flatten()), ("fc", nn.Linear(2 * width * (height // 4) * (width_px // 4), num_classes))]))
 
 
 class BasicBlock(nn.Module):
@@ -54,9 +59,9 @@ class BasicBlock(nn.Module):
 class ResNet20(nn.Module):
     """CIFAR-style ResNet-20 (3 stages x 3 blocks, 16/32/64 channels), 1 input channel."""
 
-    def __init__(self, num_classes=10, in_channels=1):
+    def __init__(self, num_classes=10, input_shape=(1, 28, 28)):
         super().__init__()
-        self.stem = nn.Sequential(OrderedDict(conv_bn_relu(in_channels, 16)))
+        self.stem = nn.Sequential(OrderedDict(conv_bn_relu(input_shape[0], 16)))
         blocks, cin = [], 16
         for cout, stride in ((16, 1), (32, 2), (64, 2)):
             for i in range(3):
@@ -74,12 +79,12 @@ class ResNet20(nn.Module):
 class DepthwiseSeparableNet(nn.Sequential):
     """Depthwise-separable blocks (dw 3x3 + pw 1x1), one grouped conv, global pool."""
 
-    def __init__(self, num_classes=10):
+    def __init__(self, num_classes=10, input_shape=(1, 28, 28)):
         def separable(cin, cout, n):
             return (conv_bn_relu(cin, cin, groups=cin, suffix=f"_dw{n}")
                     + conv_bn_relu(cin, cout, kernel=1, padding=0, suffix=f"_pw{n}"))
         super().__init__(OrderedDict(
-            conv_bn_relu(1, 16, suffix="_stem")
+            conv_bn_relu(input_shape[0], 16, suffix="_stem")
             + separable(16, 32, 1) + [("pool1", nn.MaxPool2d(2))]
             + separable(32, 64, 2) + [("pool2", nn.MaxPool2d(2))]
             + conv_bn_relu(64, 64, groups=4, suffix="_grouped")
@@ -87,15 +92,38 @@ class DepthwiseSeparableNet(nn.Sequential):
                ("fc", nn.Linear(64, num_classes))]))
 
 
-MODELS = {"smallcnn": SmallCNN, "resnet20": ResNet20, "dsnet": DepthwiseSeparableNet}
+class MLP(nn.Sequential):
+    """Flatten + three linear layers, no BatchNorm: the tiny model of the distributed tests
+    (per-process BatchNorm statistics would make 2 x batch B differ from batch 2B)."""
+
+    def __init__(self, num_classes=10, input_shape=(1, 28, 28), hidden=64):
+        features = input_shape[0] * input_shape[1] * input_shape[2]
+        super().__init__(OrderedDict([
+            ("flatten", nn.Flatten()), ("fc1", nn.Linear(features, hidden)),
+            ("relu1", nn.ReLU(inplace=True)), ("fc2", nn.Linear(hidden, hidden)),
+            ("relu2", nn.ReLU(inplace=True)), ("fc3", nn.Linear(hidden, num_classes))]))
+
+
+MODELS = {"smallcnn": SmallCNN, "resnet20": ResNet20, "dsnet": DepthwiseSeparableNet, "mlp": MLP}
+DEFAULT_INPUT_SHAPE, DEFAULT_CLASSES = [1, 28, 28], 10
 SCHEME_CHOICES = ("float", "denseshift", "deepshift-q", "deepshift-ps", "s3")
 
 
 def model_config(model="smallcnn", scheme="denseshift", bits=3, keep_first_last=True,
-                 rounding="deterministic"):
-    """The dict that fully describes an architecture; stored in checkpoints."""
+                 rounding="deterministic", input_shape=DEFAULT_INPUT_SHAPE, num_classes=DEFAULT_CLASSES):
+    """The dict that fully describes an architecture; stored in checkpoints.
+
+    ``input_shape`` is the per-example input (C, H, W) as a list; the exported
+    model's input is ``[batch] + input_shape``.
+    """
     return {"model": model, "scheme": scheme, "bits": bits,
-            "keep_first_last": keep_first_last, "rounding": rounding}
+            "keep_first_last": keep_first_last, "rounding": rounding,
+            "input_shape": [int(d) for d in input_shape], "num_classes": int(num_classes)}
+
+
+def with_defaults(config):
+    """A config from before ``input_shape``/``num_classes`` existed meant Fashion-MNIST."""
+    return {"input_shape": list(DEFAULT_INPUT_SHAPE), "num_classes": DEFAULT_CLASSES, **config}
 
 
 def build_model(config):
@@ -105,7 +133,11 @@ def build_model(config):
         raise ValueError(f"unknown model {name!r}; choose one of {sorted(MODELS)}")
     if scheme not in SCHEME_CHOICES:
         raise ValueError(f"unknown scheme {scheme!r}; choose one of {list(SCHEME_CHOICES)}")
-    model = MODELS[name]()
+    config = with_defaults(config)
+    shape = config["input_shape"]
+    if not (isinstance(shape, (list, tuple)) and len(shape) == 3 and all(int(d) > 0 for d in shape)):
+        raise ValueError(f"input_shape must be [C, H, W] with positive sizes, got {shape!r}")
+    model = MODELS[name](num_classes=int(config["num_classes"]), input_shape=tuple(shape))
     if scheme != "float":
         convert(model, scheme=scheme, bits=config["bits"],
                 keep_first_last=config.get("keep_first_last", True),
