@@ -47,9 +47,10 @@ def atomic_write_json(path, obj):
     atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=True) + "\n")
 
 
-def save_checkpoint(path, config, model, optimizer, epoch, history):
+def save_checkpoint(path, config, model, optimizer, epoch, history, extra=None):
+    """``extra``: more JSON metadata (e.g. ``world_size``), returned as keys by load_checkpoint."""
     optimizer_state = optimizer.state_dict() if optimizer else {"state": {}, "param_groups": []}
-    meta = {"config": dict(config), "epoch": epoch, "history": history,
+    meta = {**(extra or {}), "config": dict(config), "epoch": epoch, "history": history,
             "param_groups": optimizer_state["param_groups"]}
     payload = {"format": FORMAT, "version": VERSION, "meta": json.dumps(meta),
                "model": model.state_dict(), "optimizer_state": optimizer_state["state"],

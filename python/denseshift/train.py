@@ -1,12 +1,20 @@
-"""Train a shift network on Fashion-MNIST.
+"""Train a shift network on Fashion-MNIST or the synthesized speech commands.
 
     python3 -m denseshift.train --model smallcnn --scheme denseshift --bits 3 \\
         --epochs 1 --out runs/smallcnn-ds3
+    python3 -m denseshift.train --dataset speech --data data/speech-small ...
+    torchrun --nproc_per_node=2 -m denseshift.train ...        # data-parallel
 
 Writes to --out: checkpoint.pt (after every epoch; --resume continues it),
 metrics.json, summary.txt, curves.png, codes.png, freezing.png.
+
+Under torchrun (or any launcher that sets RANK, WORLD_SIZE, MASTER_ADDR and
+MASTER_PORT) every process trains on its share of each global batch of
+``--batch x WORLD_SIZE`` examples with DistributedDataParallel; only rank 0
+writes files and prints.
 """
 import argparse
+import datetime
 import os
 import sys
 import time
@@ -18,13 +26,19 @@ from tqdm import tqdm
 from .checkpoint import (CheckpointError, atomic_write_json, atomic_write_text, load_checkpoint,
                          restore_model, save_checkpoint)
 from .data import DATA_DIR, MEAN, STD, DatasetError, load_split
+from . import speech
 from .encoding import check_bits
 from .freezing import FreezingTracker, code_histogram
 from .layers import regularization, shift_layers
-from .models import MODELS, SCHEME_CHOICES, build_model, model_config
+from .models import MODELS, SCHEME_CHOICES, build_model, model_config, with_defaults
 from .plots import plot_code_histograms, plot_curves, plot_freezing
 
 CHECKPOINT = "checkpoint.pt"
+DATASETS = ("fashion-mnist", "speech")
+
+
+class DistributedError(RuntimeError):
+    """The process group cannot be formed or the run does not fit the world size."""
 
 
 def parse_args(argv):
@@ -45,7 +59,14 @@ def parse_args(argv):
     p.add_argument("--s3-reg", type=float, default=1e-5,
                    help="weight of S3's dense-weight regularizer")
     p.add_argument("--limit", type=int, default=None, help="use only the first N images of each split")
-    p.add_argument("--data-dir", default=DATA_DIR)
+    p.add_argument("--dataset", choices=DATASETS, default="fashion-mnist",
+                   help="speech: a directory made by `python3 -m denseshift.speech build`")
+    p.add_argument("--data-dir", "--data", dest="data_dir", default=None,
+                   help=f"dataset directory (fashion-mnist: default {DATA_DIR}; speech: required)")
+    p.add_argument("--dist-backend", choices=("auto", "gloo", "nccl"), default="auto",
+                   help="torch.distributed backend under torchrun (auto: nccl with CUDA, else gloo)")
+    p.add_argument("--dist-timeout", type=float, default=300.0,
+                   help="seconds to wait for the rendezvous and for each collective")
     p.add_argument("--threads", type=int, default=min(2, os.cpu_count() or 1))
     p.add_argument("--out", required=True, help="output directory")
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
@@ -60,7 +81,75 @@ def parse_args(argv):
             p.error(f"--{name} must be positive")
     if args.limit is not None and args.limit <= 0:
         p.error("--limit must be positive")
+    if args.dist_timeout <= 0:
+        p.error("--dist-timeout must be positive")
+    if args.data_dir is None:
+        if args.dataset == "speech":
+            p.error("--dataset speech needs --data DIR (made by `python3 -m denseshift.speech build`)")
+        args.data_dir = DATA_DIR
     return args
+
+
+class Dist:
+    """The process group, or the single-process stand-in (rank 0 of 1)."""
+
+    def __init__(self, rank=0, world=1, device=torch.device("cpu")):
+        self.rank, self.world, self.device = rank, world, device
+
+    @property
+    def main(self):
+        return self.rank == 0
+
+    def all_sum(self, values):
+        """Sum a list of floats over all processes."""
+        if self.world == 1:
+            return values
+        t = torch.tensor(values, dtype=torch.float64, device=self.device)
+        torch.distributed.all_reduce(t)
+        return t.tolist()
+
+    def broadcast(self, obj):
+        """Rank 0's ``obj`` on every process."""
+        if self.world == 1:
+            return obj
+        box = [obj]
+        torch.distributed.broadcast_object_list(box, src=0,
+                                                device=self.device if self.device.type == "cuda" else None)
+        return box[0]
+
+    def close(self):
+        if self.world > 1 and torch.distributed.is_initialized():
+            torch.distributed.destroy_process_group()
+
+
+def init_distributed(args):
+    """Join the process group described by torchrun's environment (WORLD_SIZE > 1)."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return Dist()
+    rank, local_rank = int(os.environ.get("RANK", "0")), int(os.environ.get("LOCAL_RANK", "0"))
+    backend = args.dist_backend
+    if backend == "auto":
+        backend = "nccl" if torch.cuda.is_available() else "gloo"
+    if backend == "nccl" and not torch.cuda.is_available():
+        raise DistributedError("--dist-backend nccl needs CUDA, which this machine lacks; use gloo")
+    device = torch.device("cpu")
+    if backend == "nccl":
+        device = torch.device("cuda", local_rank)
+        torch.cuda.set_device(device)
+    endpoint = f"{os.environ.get('MASTER_ADDR', '?')}:{os.environ.get('MASTER_PORT', '?')}"
+    try:
+        torch.distributed.init_process_group(
+            backend, init_method="env://", rank=rank, world_size=world,
+            timeout=datetime.timedelta(seconds=args.dist_timeout))
+    except (RuntimeError, ValueError, OSError) as err:
+        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise DistributedError(
+            f"rank {rank} of {world} could not join the process group at {endpoint} within "
+            f"{args.dist_timeout:g} s ({reason}); check that the rendezvous endpoint "
+            "(--rdzv_endpoint, or --master_addr/--master_port) is reachable from this node, "
+            "that every node uses the same one and that all nodes were started") from err
+    return Dist(rank, world, device)
 
 
 def make_optimizer(args, model):
@@ -69,39 +158,66 @@ def make_optimizer(args, model):
     return torch.optim.Adam(model.parameters(), lr=args.lr)
 
 
-def train_epoch(model, optimizer, images, labels, args, epoch, tracker):
+class _NoTracker:
+    def step(self):
+        pass
+
+
+def train_epoch(model, optimizer, images, labels, args, epoch, tracker, dist=Dist()):
+    """One epoch; returns (mean loss, accuracy, per-step losses of the global batch).
+
+    The permutation is drawn from the (identically seeded) RNG of every
+    process, cut into global batches of ``args.batch * world`` examples, and
+    process r takes every world-th example from the r-th; each process's loss
+    is weighted by its share so that the averaged gradient is exactly the
+    gradient of the global batch.  A last batch with fewer examples than
+    processes is dropped (only when world > 1).
+    """
     model.train()
+    module = model.module if hasattr(model, "module") else model
     order = torch.randperm(len(images))
-    total_loss, correct = 0.0, 0
-    batches = range(0, len(images), args.batch)
-    bar = tqdm(batches, desc=f"epoch {epoch}", unit="batch", disable=args.no_progress,
+    total_loss, correct, seen, step_losses = 0.0, 0, 0, []
+    size = args.batch * dist.world
+    batches = range(0, len(images), size)
+    bar = tqdm(batches, desc=f"epoch {epoch}", unit="batch", disable=args.no_progress or not dist.main,
                leave=False, dynamic_ncols=True)
     for start in bar:
-        index = order[start:start + args.batch]
-        x, y = images[index], labels[index]
+        index = order[start:start + size]
+        if len(index) < dist.world:
+            break
+        mine = index[dist.rank::dist.world]
+        x, y = images[mine].to(dist.device), labels[mine].to(dist.device)
         logits = model(x)
         loss = F.cross_entropy(logits, y)
-        total = loss + args.s3_reg * regularization(model) if args.scheme == "s3" else loss
+        weighted = loss * (len(mine) * dist.world / len(index)) if dist.world > 1 else loss
+        total = weighted + args.s3_reg * regularization(module) if args.scheme == "s3" else weighted
         optimizer.zero_grad(set_to_none=True)
         total.backward()
         optimizer.step()
         tracker.step()
-        total_loss += loss.item() * len(y)
-        correct += (logits.argmax(1) == y).sum().item()
-        bar.set_postfix(loss=f"{loss.item():.3f}")
-    return total_loss / len(images), correct / len(images)
+        batch_loss, batch_correct = dist.all_sum([loss.item() * len(y),
+                                                  float((logits.argmax(1) == y).sum().item())])
+        total_loss += batch_loss
+        correct += int(batch_correct)
+        seen += len(index)
+        step_losses.append(batch_loss / len(index))
+        bar.set_postfix(loss=f"{step_losses[-1]:.3f}")
+    return total_loss / seen, correct / seen, step_losses
 
 
 @torch.no_grad()
-def evaluate(model, images, labels, batch):
+def evaluate(model, images, labels, batch, dist=Dist()):
+    """Loss and accuracy over all of ``images``; each process takes every world-th example."""
     model.eval()
+    images, labels = images[dist.rank::dist.world], labels[dist.rank::dist.world]
     total_loss, correct = 0.0, 0
     for start in range(0, len(images), batch):
-        logits = model(images[start:start + batch])
-        y = labels[start:start + batch]
+        logits = model(images[start:start + batch].to(dist.device))
+        y = labels[start:start + batch].to(dist.device)
         total_loss += F.cross_entropy(logits, y, reduction="sum").item()
         correct += (logits.argmax(1) == y).sum().item()
-    return total_loss / len(images), correct / len(images)
+    total_loss, correct, count = dist.all_sum([total_loss, float(correct), float(len(images))])
+    return total_loss / count, correct / count
 
 
 def summary_text(config, history):
@@ -129,11 +245,33 @@ def freezing_text(record):
     return f"  frozen {100 * frozen:.1f}% sign flips {100 * flips:.1f}%"
 
 
+def normalization(dataset):
+    """How inputs are prepared; the compiled model expects the same."""
+    if dataset == "speech":
+        return {"features": "denseshift.speech.features", "sample_rate": speech.SAMPLE_RATE,
+                "n_fft": speech.N_FFT, "hop": speech.HOP, "n_mels": speech.N_MELS,
+                "log_floor": speech.LOG_FLOOR, "mean": speech.FEATURE_MEAN, "std": speech.FEATURE_STD,
+                "labels": list(speech.LABELS)}
+    return {"mean": MEAN, "std": STD}
+
+
+def load_data(args):
+    """(train x, train y, test x, test y, num_classes) of --dataset."""
+    if args.dataset == "speech":
+        train_x, train_y = speech.load_features(args.data_dir, "train", args.limit)
+        test_x, test_y = speech.load_features(args.data_dir, "test", args.limit)
+        return train_x, train_y, test_x, test_y, speech.NUM_CLASSES
+    train_x, train_y = load_split("train", args.data_dir, args.limit)
+    test_x, test_y = load_split("test", args.data_dir, args.limit)
+    return train_x, train_y, test_x, test_y, 10
+
+
 def write_reports(out, config, args, history, model):
     histograms = {name: code_histogram(layer) for name, layer in shift_layers(model)}
     atomic_write_json(os.path.join(out, "metrics.json"), {
-        "config": config, "normalization": {"mean": MEAN, "std": STD},
+        "config": config, "normalization": normalization(args.dataset),
         "args": {k: v for k, v in vars(args).items() if k not in ("resume", "no_progress")},
+        "world_size": int(os.environ.get("WORLD_SIZE", "1")),
         "epochs": history, "code_histograms": histograms})
     atomic_write_text(os.path.join(out, "summary.txt"), summary_text(config, history))
     plot_curves(history, os.path.join(out, "curves.png"))
@@ -141,58 +279,101 @@ def write_reports(out, config, args, history, model):
     plot_freezing(history, os.path.join(out, "freezing.png"))
 
 
-def run(args):
+def _prepare(args, config, path, dist):
+    """Rank 0 checks the output directory and loads a checkpoint to resume; every rank
+    gets the outcome (the payload, or the error to raise) by broadcast."""
+    if not dist.main:
+        return None
+    try:
+        if args.resume:
+            payload = load_checkpoint(path)
+            if with_defaults(payload["config"]) != config:
+                raise CheckpointError(f"{path} was trained with {payload['config']}, not {config}; "
+                                      "use the same --model/--scheme/--bits/--dataset")
+            trained = int(payload.get("world_size", 1))
+            if trained != dist.world:
+                raise DistributedError(
+                    f"{path} was trained by {trained} process(es) (a global batch of {trained} x "
+                    f"--batch), this run has {dist.world}: resume with the same number of "
+                    "processes (--nnodes x --nproc_per_node) or start a new --out")
+            return payload
+        if os.path.exists(path):
+            raise CheckpointError(f"{path} exists; pass --resume to continue it or choose another --out")
+    except (CheckpointError, DistributedError) as err:
+        return err
+    return None
+
+
+def run(args, dist=None):
+    dist = dist or Dist()
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
-    config = model_config(args.model, args.scheme, args.bits, args.keep_first_last, args.rounding)
-    train_x, train_y = load_split("train", args.data_dir, args.limit)
-    test_x, test_y = load_split("test", args.data_dir, args.limit)
-    os.makedirs(args.out, exist_ok=True)
+    train_x, train_y, test_x, test_y, classes = load_data(args)
+    config = model_config(args.model, args.scheme, args.bits, args.keep_first_last, args.rounding,
+                          input_shape=list(train_x.shape[1:]), num_classes=classes)
     path = os.path.join(args.out, CHECKPOINT)
+    outcome = dist.broadcast(_prepare(args, config, path, dist))
+    if isinstance(outcome, BaseException):
+        raise outcome
     history, first_epoch = [], 1
     model = build_model(config)
-    optimizer = make_optimizer(args, model)
-    if args.resume:
-        payload = load_checkpoint(path)
-        if payload["config"] != config:
-            raise CheckpointError(f"{path} was trained with {payload['config']}, "
-                                  f"not {config}; use the same --model/--scheme/--bits")
+    if outcome is not None:
+        payload = outcome
         model = restore_model(payload, path)
-        optimizer = make_optimizer(args, model)
+    model.to(dist.device)
+    optimizer = make_optimizer(args, model)
+    if outcome is not None:
         try:
             optimizer.load_state_dict(payload["optimizer"])
         except (ValueError, KeyError, RuntimeError) as err:
             raise CheckpointError(f"{path}: optimizer state does not match ({err})") from err
         torch.set_rng_state(payload["rng"])
         history, first_epoch = payload["history"], payload["epoch"] + 1
-        print(f"resuming {path} after epoch {payload['epoch']}")
-    elif os.path.exists(path):
-        raise CheckpointError(f"{path} exists; pass --resume to continue it or choose another --out")
-    tracker = FreezingTracker(model)
+        if dist.main:
+            print(f"resuming {path} after epoch {payload['epoch']}")
+    if dist.main:
+        os.makedirs(args.out, exist_ok=True)
+    trained = model
+    if dist.world > 1:
+        from torch.nn.parallel import DistributedDataParallel
+        trained = DistributedDataParallel(
+            model, device_ids=[dist.device.index] if dist.device.type == "cuda" else None)
+    tracker = FreezingTracker(model) if dist.main else _NoTracker()
     for epoch in range(first_epoch, args.epochs + 1):
         started = time.time()
-        tracker.start_epoch()
-        train_loss, train_acc = train_epoch(model, optimizer, train_x, train_y, args, epoch, tracker)
-        test_loss, test_acc = evaluate(model, test_x, test_y, 1000)
-        history.append({"epoch": epoch, "train_loss": train_loss, "train_acc": train_acc,
-                        "test_loss": test_loss, "test_acc": test_acc,
-                        "seconds": time.time() - started, "freezing": tracker.end_epoch()})
-        save_checkpoint(path, config, model, optimizer, epoch, history)
-        write_reports(args.out, config, args, history, model)
-        print(f"epoch {epoch}: train loss {train_loss:.4f} acc {100 * train_acc:.2f}%  "
-              f"test loss {test_loss:.4f} acc {100 * test_acc:.2f}%{freezing_text(history[-1])}")
-    if first_epoch > args.epochs:
+        if dist.main:
+            tracker.start_epoch()
+        train_loss, train_acc, step_losses = train_epoch(trained, optimizer, train_x, train_y, args,
+                                                         epoch, tracker, dist)
+        test_loss, test_acc = evaluate(model, test_x, test_y, 1000, dist)
+        record = {"epoch": epoch, "train_loss": train_loss, "train_acc": train_acc,
+                  "test_loss": test_loss, "test_acc": test_acc, "seconds": time.time() - started,
+                  "freezing": tracker.end_epoch() if dist.main else {}, "step_loss": step_losses}
+        history.append(record)
+        if dist.main:
+            save_checkpoint(path, config, model, optimizer, epoch, history,
+                            extra={"world_size": dist.world})
+            write_reports(args.out, config, args, history, model)
+            print(f"epoch {epoch}: train loss {train_loss:.4f} acc {100 * train_acc:.2f}%  "
+                  f"test loss {test_loss:.4f} acc {100 * test_acc:.2f}%{freezing_text(history[-1])}")
+    if first_epoch > args.epochs and dist.main:
         print(f"{path} already has {first_epoch - 1} epochs (--epochs {args.epochs}); nothing to do")
     return history
 
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    dist = None
     try:
-        run(args)
-    except (DatasetError, CheckpointError) as err:
-        print(f"denseshift.train: error: {err}", file=sys.stderr)
+        dist = init_distributed(args)
+        run(args, dist)
+    except (DatasetError, CheckpointError, speech.SpeechError, DistributedError) as err:
+        rank = f" (rank {dist.rank})" if dist is not None and dist.world > 1 else ""
+        print(f"denseshift.train: error{rank}: {err}", file=sys.stderr)
         return 2
+    finally:
+        if dist is not None:
+            dist.close()
     return 0
 
 
