@@ -436,7 +436,8 @@ def build(out, seed=0, size="tiny", jobs=1, force=False, progress=True):
         bar = tqdm(total=total, desc=f"speech {size}", unit="clip", disable=not progress,
                    dynamic_ncols=True)
         files, counts = {}, {}
-        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        pool = ThreadPoolExecutor(max_workers=max(1, jobs))
+        try:
             for split in SPLITS:
                 records = plan[split]
                 audio = np.zeros((len(records), CLIP_SAMPLES), np.int16)
@@ -450,7 +451,9 @@ def build(out, seed=0, size="tiny", jobs=1, force=False, progress=True):
                 for name in (f"{split}.npy", f"{split}.json"):
                     path = os.path.join(tmp, name)
                     files[name] = {"bytes": os.path.getsize(path), "sha256": _sha256(path)}
-        bar.close()
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)   # on an error, start no more clips
+            bar.close()
         manifest = {"format": FORMAT, "protocol": proto, "protocol_hash": digest, "files": files,
                     "counts": counts, "speakers": {s: sorted({r["speaker"] for r in plan[s]})
                                                    for s in SPLITS},
