@@ -12,8 +12,10 @@ ZERO = "0.000000e+00"
 NEG_INF = "0xFF800000"
 
 
-def tensor_type(shape):
-    return "tensor<" + "x".join(str(int(d)) for d in shape) + "xf32>"
+def tensor_type(shape, dtype="f32"):
+    """``tensor<AxBxf32>``; rank 0 is ``tensor<f32>``."""
+    dims = "".join(f"{int(d)}x" for d in shape)
+    return f"tensor<{dims}{dtype}>"
 
 
 def f32_literal(value):
@@ -48,6 +50,111 @@ def _iterators(rank):
     return "[" + ", ".join(['"parallel"'] * rank) + "]"
 
 
+def _reassociation(groups):
+    return "[" + ", ".join("[" + _ints(g) + "]" for g in groups) + "]"
+
+
+def _reassociation_of(small, big):
+    """Groups of consecutive ``big`` dims whose products are ``small``'s dims
+    (a valid collapse big -> small / expand small -> big), or None."""
+    if not small:
+        return [] if all(d == 1 for d in big) else None
+    groups, j = [], 0
+    for s in small:
+        group, prod = [], 1
+        while j < len(big) and (not group or prod < s):
+            group.append(j)
+            prod *= big[j]
+            j += 1
+            if prod == s:
+                break
+        if prod != s or not group:
+            return None
+        groups.append(group)
+    if j < len(big):
+        if any(big[k] != 1 for k in range(j, len(big))):
+            return None
+        groups[-1].extend(range(j, len(big)))
+    return groups
+
+
+# Names used inside regions (block arguments and the fixed body names of the
+# contract); function-level names must never shadow them.
+_BODY_NAMES = {"zero", "max", "sum", "divisor", "quotient", "out"}
+
+
+class Body:
+    """Scalar ops of a ``linalg.generic`` region, with fresh local names."""
+
+    def __init__(self):
+        self.lines = []
+        self._count = 0
+
+    def op(self, text, dtype="f32"):
+        name = f"%b.{self._count}"   # '.' never occurs in function-level names
+        self._count += 1
+        self.lines.append(f"{name} = {text} : {dtype}")
+        return name
+
+    def const(self, value):
+        return self.op(f"arith.constant {f32_literal(value)}")
+
+    def _operand(self, v):
+        return v if isinstance(v, str) else self.const(float(v))
+
+    def binary(self, opname, a, b):
+        return self.op(f"arith.{opname} {self._operand(a)}, {self._operand(b)}")
+
+    def add(self, a, b):
+        return self.binary("addf", a, b)
+
+    def sub(self, a, b):
+        return self.binary("subf", a, b)
+
+    def mul(self, a, b):
+        return self.binary("mulf", a, b)
+
+    def div(self, a, b):
+        return self.binary("divf", a, b)
+
+    def max(self, a, b):
+        return self.binary("maximumf", a, b)
+
+    def min(self, a, b):
+        return self.binary("minimumf", a, b)
+
+    def neg(self, a):
+        return self.op(f"arith.negf {a}")
+
+    def math(self, fn, a):
+        return self.op(f"math.{fn} {a}")
+
+    def exp(self, a):
+        return self.math("exp", a)
+
+    def sigmoid(self, a):
+        """1 / (1 + exp(-a)): 0 for very negative a (exp overflows to +inf)."""
+        return self.div(1.0, self.add(1.0, self.exp(self.neg(a))))
+
+    def tanh(self, a):
+        return self.math("tanh", a)
+
+    def erf(self, a):
+        """erf from erfc(z) = t exp(-z^2 + P(t)), t = 1/(1 + z/2) (fractional
+        error < 1.2e-7 for all z >= 0), with erf(-a) = -erf(a).  Only math.exp
+        is needed, which every toolchain lowers."""
+        z = self.math("absf", a)
+        t = self.div(1.0, self.add(1.0, self.mul(z, 0.5)))
+        coeffs = [0.17087277, -0.82215223, 1.48851587, -1.13520398, 0.27886807,
+                  -0.18628806, 0.09678418, 0.37409196, 1.00002368, -1.26551223]
+        poly = self.const(coeffs[0])
+        for c in coeffs[1:]:
+            poly = self.add(self.mul(poly, t), c)
+        erfc = self.mul(t, self.exp(self.sub(poly, self.mul(z, z))))
+        magnitude = self.sub(1.0, erfc)
+        return self.op(f"math.copysign {magnitude}, {a}")
+
+
 class MLIRWriter:
     """Accumulates the body of ``func.func @forward``."""
 
@@ -58,7 +165,7 @@ class MLIRWriter:
     def name(self, hint):
         """A fresh SSA name derived from ``hint`` (a PyTorch module/node name)."""
         base = re.sub(r"[^A-Za-z0-9_]", "_", hint) or "v"
-        if base[0].isdigit():
+        if base[0].isdigit() or base in _BODY_NAMES or re.fullmatch(r"(in|i)\d+", base):
             base = "v" + base
         count = self._names.get(base, 0)
         self._names[base] = count + 1
@@ -221,9 +328,136 @@ class MLIRWriter:
                   f"{tensor_type(x_shape)} into {tensor_type(out_shape)}")
         return name, out_shape
 
-    def function(self, input_shape, result, output_shape, header=()):
+    # ----- general building blocks (issue 10: any shape, the transformer/RNN op set) -----
+
+    def generic(self, hint, inputs, out_shape, body, reductions=(), init=None, out_map=None,
+                out_dtype="f32"):
+        """One ``linalg.generic``.
+
+        ``inputs``: list of (ssa, shape, dtype, dims) where ``dims`` lists the loop
+        dimension indexing each input dimension (a projected permutation).
+        The loop space has ``len(out_shape) + len(reductions)`` dims when
+        ``reductions`` is given: ``out_shape`` are the parallel dims and the loop
+        dims ``reductions`` (positions in the full loop space) are reduced;
+        ``out_map`` (loop dims of the output) is then required, with ``init``.
+        ``body(b, args)`` gets a :class:`Body` and the block argument names
+        (inputs then the output accumulator) and returns the yielded name.
+        """
+        loop_rank = len(out_map) + len(reductions) if out_map is not None else len(out_shape)
+        if out_map is None:
+            out_map = list(range(len(out_shape)))
+        t = tensor_type(out_shape, out_dtype)
+        if init is None:
+            init = self.name(hint + "_empty")
+            self.emit(f"{init} = tensor.empty() : {t}")
+        dims = ", ".join(f"d{i}" for i in range(loop_rank))
+
+        def amap(ds):
+            return f"affine_map<({dims}) -> ({', '.join(f'd{d}' for d in ds)})>"
+
+        maps = ", ".join([amap(ds) for _, _, _, ds in inputs] + [amap(out_map)])
+        iterators = "[" + ", ".join('"reduction"' if i in reductions else '"parallel"'
+                                    for i in range(loop_rank)) + "]"
+        name = self.name(hint)
+        ins = ", ".join(v for v, _, _, _ in inputs)
+        types = ", ".join(tensor_type(s, dt) for _, s, dt, _ in inputs)
+        ins_text = f"ins({ins} : {types}) " if inputs else ""
+        self.emit(f"{name} = linalg.generic {{indexing_maps = [{maps}], iterator_types = {iterators}}} "
+                  f"{ins_text}outs({init} : {t}) {{")
+        args = [f"%in{i}" for i in range(len(inputs))]
+        decl = ", ".join([f"{a}: {dt}" for a, (_, _, dt, _) in zip(args, inputs)] + [f"%out: {out_dtype}"])
+        self.emit(f"^bb0({decl}):")
+        b = Body()
+        result = body(b, args + ["%out"])
+        for line in b.lines:
+            self.emit("  " + line)
+        self.emit(f"  linalg.yield {result} : {out_dtype}")
+        self.emit(f"}} -> {t}")
+        return name
+
+    def transpose(self, hint, x, shape, perm):
+        out_shape = [shape[p] for p in perm]
+        empty = self.name(hint + "_empty")
+        self.emit(f"{empty} = tensor.empty() : {tensor_type(out_shape)}")
+        name = self.name(hint)
+        self.emit(f"{name} = linalg.transpose ins({x} : {tensor_type(shape)}) "
+                  f"outs({empty} : {tensor_type(out_shape)}) permutation = [{_ints(perm)}]")
+        return name, out_shape
+
+    def collapse_groups(self, hint, x, shape, groups, dtype="f32"):
+        out_shape = [int(np.prod([shape[i] for i in g])) for g in groups]
+        name = self.name(hint)
+        self.emit(f"{name} = tensor.collapse_shape {x} {_reassociation(groups)} : "
+                  f"{tensor_type(shape, dtype)} into {tensor_type(out_shape, dtype)}")
+        return name, out_shape
+
+    def expand_groups(self, hint, x, shape, groups, out_shape, dtype="f32"):
+        name = self.name(hint)
+        self.emit(f"{name} = tensor.expand_shape {x} {_reassociation(groups)} output_shape "
+                  f"[{_ints(out_shape)}] : {tensor_type(shape, dtype)} into "
+                  f"{tensor_type(out_shape, dtype)}")
+        return name, list(out_shape)
+
+    def reshape(self, hint, x, shape, new_shape, dtype="f32"):
+        """Row-major reshape: one collapse or expand when possible, else both."""
+        shape, new_shape = list(shape), list(new_shape)
+        if shape == new_shape:
+            return x, shape
+        groups = _reassociation_of(new_shape, shape)
+        if groups is not None:
+            return self.collapse_groups(hint, x, shape, groups, dtype)
+        groups = _reassociation_of(shape, new_shape)
+        if groups is not None:
+            return self.expand_groups(hint, x, shape, groups, new_shape, dtype)
+        flat, flat_shape = self.collapse_groups(hint + "_flat", x, shape, [list(range(len(shape)))],
+                                                dtype)
+        return self.expand_groups(hint, flat, flat_shape, [list(range(len(new_shape)))],
+                                  new_shape, dtype)
+
+    def extract_slice(self, hint, x, shape, offsets, sizes, strides, out_shape, dtype="f32"):
+        """``tensor.extract_slice``; ``out_shape`` may drop unit dims (rank-reducing)."""
+        name = self.name(hint)
+        self.emit(f"{name} = tensor.extract_slice {x}[{_ints(offsets)}] [{_ints(sizes)}] "
+                  f"[{_ints(strides)}] : {tensor_type(shape, dtype)} to {tensor_type(out_shape, dtype)}")
+        return name
+
+    def insert_slice(self, hint, src, src_shape, dest, dest_shape, offsets, sizes, strides=None):
+        strides = strides or [1] * len(dest_shape)
+        name = self.name(hint)
+        self.emit(f"{name} = tensor.insert_slice {src} into {dest}[{_ints(offsets)}] "
+                  f"[{_ints(sizes)}] [{_ints(strides)}] : {tensor_type(src_shape)} into "
+                  f"{tensor_type(dest_shape)}")
+        return name
+
+    def empty(self, hint, shape):
+        name = self.name(hint + "_empty")
+        self.emit(f"{name} = tensor.empty() : {tensor_type(shape)}")
+        return name
+
+    def matmul_values(self, hint, a, a_shape, b, b_shape, hints=""):
+        """``linalg.matmul`` (2-D) or ``linalg.batch_matmul`` (3-D) of two SSA values."""
+        if len(a_shape) == 2:
+            op, out_shape = "linalg.matmul", [a_shape[0], b_shape[1]]
+        else:
+            op, out_shape = "linalg.batch_matmul", [a_shape[0], a_shape[1], b_shape[2]]
+        init = self.filled(hint, out_shape, 0.0)
+        return self._named(op, hint, hints, [a, b], [tensor_type(a_shape), tensor_type(b_shape)],
+                           init, out_shape), out_shape
+
+    def pad_nd(self, hint, x, shape, low, high, value):
+        """``tensor.pad`` of any rank by per-dimension (low, high)."""
+        padded = [s + lo + hi for s, lo, hi in zip(shape, low, high)]
+        pad_value = self.scalar(hint + "_pad_value", value)
+        name = self.name(hint + "_padded")
+        self.emit(f"{name} = tensor.pad {x} low[{_ints(low)}] high[{_ints(high)}] {{")
+        self.emit("^bb0(" + ", ".join(f"%i{i}: index" for i in range(len(shape))) + "):")
+        self.emit(f"  tensor.yield {pad_value} : f32")
+        self.emit(f"}} : {tensor_type(shape)} to {tensor_type(padded)}")
+        return name, padded
+
+    def function(self, input_shape, result, output_shape, header=(), input_dtype="f32"):
         lines = [f"// {h}" for h in header]
-        lines.append(f"func.func @forward(%arg0: {tensor_type(input_shape)}) -> "
+        lines.append(f"func.func @forward(%arg0: {tensor_type(input_shape, input_dtype)}) -> "
                      f"{tensor_type(output_shape)} {{")
         lines += self.lines
         lines.append(f"    return {result} : {tensor_type(output_shape)}")
