@@ -92,6 +92,32 @@ class DepthwiseSeparableNet(nn.Sequential):
                ("fc", nn.Linear(64, num_classes))]))
 
 
+class Res8(nn.Module):
+    """Keyword-spotting ResNet over the (1, 40 mels, 98 frames) log-mel map.
+
+    After Tang & Lin's res8 (the shift-ResNet of the SLU paper is built the
+    same way): a 3x3 stem, a (4, 3) average pool over frequency x time, three
+    residual blocks of two 3x3 convs at constant width, global average pool and
+    one FC.  BatchNorm follows each conv (conv-BN-ReLU, so the exporter folds
+    it); with ``keep_first_last`` the stem and the FC stay float and the six
+    block convs are shift layers.
+    """
+
+    def __init__(self, num_classes=12, input_shape=(1, 40, 98), width=45, blocks=3):
+        super().__init__()
+        self.stem = nn.Sequential(OrderedDict(conv_bn_relu(input_shape[0], width)))
+        pool = (4, 3) if input_shape[1] >= 8 and input_shape[2] >= 6 else (1, 1)
+        self.pool = nn.AvgPool2d(pool)
+        self.layers = nn.Sequential(*[BasicBlock(width, width, 1) for _ in range(blocks)])
+        self.global_pool = nn.AdaptiveAvgPool2d(1)
+        self.flatten = nn.Flatten()
+        self.fc = nn.Linear(width, num_classes)
+
+    def forward(self, x):
+        x = self.layers(self.pool(self.stem(x)))
+        return self.fc(self.flatten(self.global_pool(x)))
+
+
 class MLP(nn.Sequential):
     """Flatten + three linear layers, no BatchNorm: the tiny model of the distributed tests
     (per-process BatchNorm statistics would make 2 x batch B differ from batch 2B)."""
@@ -104,7 +130,8 @@ class MLP(nn.Sequential):
             ("relu2", nn.ReLU(inplace=True)), ("fc3", nn.Linear(hidden, num_classes))]))
 
 
-MODELS = {"smallcnn": SmallCNN, "resnet20": ResNet20, "dsnet": DepthwiseSeparableNet, "mlp": MLP}
+MODELS = {"smallcnn": SmallCNN, "resnet20": ResNet20, "dsnet": DepthwiseSeparableNet, "mlp": MLP,
+          "res8": Res8}
 DEFAULT_INPUT_SHAPE, DEFAULT_CLASSES = [1, 28, 28], 10
 SCHEME_CHOICES = ("float", "denseshift", "deepshift-q", "deepshift-ps", "s3")
 

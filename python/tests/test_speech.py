@@ -132,6 +132,21 @@ def test_features_shared_by_training_and_deployment(tiny, tmp_path, monkeypatch)
 
 
 @needs_tools
+def test_res8_trains_on_speech(tiny, tmp_path):
+    """The keyword-spotting shift ResNet, 3-bit DenseShift, two tiny epochs."""
+    out = tmp_path / "res8"
+    assert train.main(["--dataset", "speech", "--data", str(tiny), "--model", "res8", "--lr", "3e-3",
+                       "--epochs", "2", "--batch", "16", "--limit", "48", "--threads", "1",
+                       "--no-progress",
+                       "--out", str(out)]) == 0
+    payload = load_checkpoint(str(out / "checkpoint.pt"))
+    assert payload["config"]["model"] == "res8" and payload["config"]["input_shape"] == [1, 40, 98]
+    first, second = payload["history"]
+    assert len(first["freezing"]) == 6                      # the six block convs are shift layers
+    assert np.isfinite(second["test_loss"]) and second["train_loss"] < first["train_loss"]
+
+
+@needs_tools
 def test_train_on_speech_records_input_shape(tiny, tmp_path):
     out = tmp_path / "run"
     assert train.main(["--dataset", "speech", "--data", str(tiny), "--model", "smallcnn",
