@@ -117,6 +117,12 @@ class Dist:
                                                 device=self.device if self.device.type == "cuda" else None)
         return box[0]
 
+    def sync_buffers(self, model):
+        """Rank 0's buffers (BatchNorm running statistics) on every process."""
+        if self.world > 1:
+            for buffer in model.buffers():
+                torch.distributed.broadcast(buffer, src=0)
+
     def close(self):
         if self.world > 1 and torch.distributed.is_initialized():
             torch.distributed.destroy_process_group()
@@ -202,6 +208,7 @@ def train_epoch(model, optimizer, images, labels, args, epoch, tracker, dist=Dis
         seen += len(index)
         step_losses.append(batch_loss / len(index))
         bar.set_postfix(loss=f"{step_losses[-1]:.3f}")
+    seen = max(seen, 1)
     return total_loss / seen, correct / seen, step_losses
 
 
@@ -345,6 +352,7 @@ def run(args, dist=None):
             tracker.start_epoch()
         train_loss, train_acc, step_losses = train_epoch(trained, optimizer, train_x, train_y, args,
                                                          epoch, tracker, dist)
+        dist.sync_buffers(model)     # evaluate (and save) with rank 0's BatchNorm statistics
         test_loss, test_acc = evaluate(model, test_x, test_y, 1000, dist)
         record = {"epoch": epoch, "train_loss": train_loss, "train_acc": train_acc,
                   "test_loss": test_loss, "test_acc": test_acc, "seconds": time.time() - started,
