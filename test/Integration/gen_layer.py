@@ -18,6 +18,9 @@ Examples:
   gen_layer.py fc --m 9 --k 45 --n 13 --input-kind tiny --normal-fraction 0 \
       --tiny-max-exp -80 -o DIR
 
+`--format float` draws plain f32 weights (not alpha * s * 2^e): the layers
+a shift network keeps in float, compiled by the f32 (FMA) kernels.
+
 Input kinds: `normal` draws N(0, 1). `tiny` is finite only: +0, -0,
 denormals and tiny normals (|x| in [2^-126, 2^T), T = --tiny-max-exp,
 default -60) mixed with N(0, 1) values (--normal-fraction); the first
@@ -81,6 +84,15 @@ def hex_literal(array):
 
 def make_weights(shape, bits, fmt, emin, alpha_range, rng):
     """Returns (w float32, exponent scale 2^e float64 (0 where w is 0))."""
+    if fmt == "float":
+        # A layer kept in float: magnitudes in [1/4, 4) that are not powers of
+        # two, so that shift-from-linalg leaves it to the f32 kernels.
+        size = int(np.prod(shape))
+        magnitude = rng.uniform(0.25, 4.0, size=size)
+        magnitude = np.where(np.log2(magnitude) % 1 == 0, magnitude * 1.1, magnitude)
+        sign = rng.choice(np.array([-1.0, 1.0]), size=size)
+        w = (sign * magnitude).astype(np.float32).reshape(shape)
+        return w, np.abs(w.astype(np.float64)), 0, np.ones(shape[0])
     if not 2 <= bits <= 8:
         sys.exit("gen_layer.py: --bits must be in 2..8")
     # Zero-free: 2^(b-1) magnitudes per sign. With-zero: one code is 0, the
@@ -369,8 +381,9 @@ def main():
     fc.add_argument("--n", type=int, required=True)
     for p in (conv, fc):
         p.add_argument("--bits", type=int, default=3)
-        p.add_argument("--format", choices=["zero-free", "with-zero"],
-                       default="zero-free")
+        p.add_argument("--format", choices=["zero-free", "with-zero", "float"],
+                       default="zero-free",
+                       help="float: plain f32 weights (a layer kept in float)")
         p.add_argument("--emin", type=int, default=None,
                        help="smallest exponent (default: largest is 0)")
         p.add_argument("--alpha-range", default="0.5,2",

@@ -160,58 +160,6 @@ readWeights(Value weights, ArrayRef<int64_t> shape, int64_t axis,
   return w;
 }
 
-bool isZeroFill(Value init) {
-  auto fill = init.getDefiningOp<linalg::FillOp>();
-  if (!fill)
-    return false;
-  FloatAttr value;
-  return matchPattern(fill.getInputs()[0], m_Constant(&value)) &&
-         value.getValue().isZero();
-}
-
-/// Strides or dilations of a named convolution (default 1).
-SmallVector<int64_t> convAttr(Operation *op, StringRef name) {
-  SmallVector<int64_t> result(2, 1);
-  if (auto attr = op->getAttrOfType<DenseIntElementsAttr>(name))
-    result.assign(attr.getValues<int64_t>().begin(),
-                  attr.getValues<int64_t>().end());
-  return result;
-}
-
-/// Folds a zero `tensor.pad` of the spatial dimensions (hDim, wDim) into
-/// `padding` ([top, left, bottom, right]); returns the unpadded input.
-Value foldZeroPad(Value input, unsigned hDim, unsigned wDim,
-                  SmallVector<int64_t> &padding) {
-  padding.assign(4, 0);
-  auto pad = input.getDefiningOp<tensor::PadOp>();
-  if (!pad)
-    return input;
-  Value padValue = pad.getConstantPaddingValue();
-  FloatAttr padAttr;
-  if (!padValue || !matchPattern(padValue, m_Constant(&padAttr)) ||
-      !padAttr.getValue().isZero())
-    return input;
-  SmallVector<int64_t> low(pad.getStaticLow()), high(pad.getStaticHigh());
-  for (unsigned d = 0; d < low.size(); ++d) {
-    if (ShapedType::isDynamic(low[d]) || ShapedType::isDynamic(high[d]))
-      return input;
-    if (d != hDim && d != wDim && (low[d] != 0 || high[d] != 0))
-      return input;
-  }
-  padding = {low[hDim], low[wDim], high[hDim], high[wDim]};
-  return pad.getSource();
-}
-
-/// Shift ops take static shapes only.
-bool hasStaticShapes(Operation *op) {
-  auto isStatic = [](Type type) {
-    auto shaped = dyn_cast<ShapedType>(type);
-    return !shaped || shaped.hasStaticShape();
-  };
-  return llvm::all_of(op->getOperandTypes(), isStatic) &&
-         llvm::all_of(op->getResultTypes(), isStatic);
-}
-
 /// Emits a remark (if asked) and fails the match.
 LogicalResult declined(PatternRewriter &rewriter, Operation *op,
                        const WeightConversionOptions &options,
@@ -457,6 +405,54 @@ struct ConvertLinalgToShiftPass
 };
 
 } // namespace
+
+bool shift::isZeroFill(Value init) {
+  auto fill = init.getDefiningOp<linalg::FillOp>();
+  if (!fill)
+    return false;
+  FloatAttr value;
+  return matchPattern(fill.getInputs()[0], m_Constant(&value)) &&
+         value.getValue().isZero();
+}
+
+SmallVector<int64_t> shift::convAttr(Operation *op, StringRef name) {
+  SmallVector<int64_t> result(2, 1);
+  if (auto attr = op->getAttrOfType<DenseIntElementsAttr>(name))
+    result.assign(attr.getValues<int64_t>().begin(),
+                  attr.getValues<int64_t>().end());
+  return result;
+}
+
+Value shift::foldZeroPad(Value input, unsigned hDim, unsigned wDim,
+                         SmallVector<int64_t> &padding) {
+  padding.assign(4, 0);
+  auto pad = input.getDefiningOp<tensor::PadOp>();
+  if (!pad)
+    return input;
+  Value padValue = pad.getConstantPaddingValue();
+  FloatAttr padAttr;
+  if (!padValue || !matchPattern(padValue, m_Constant(&padAttr)) ||
+      !padAttr.getValue().isZero())
+    return input;
+  SmallVector<int64_t> low(pad.getStaticLow()), high(pad.getStaticHigh());
+  for (unsigned d = 0; d < low.size(); ++d) {
+    if (ShapedType::isDynamic(low[d]) || ShapedType::isDynamic(high[d]))
+      return input;
+    if (d != hDim && d != wDim && (low[d] != 0 || high[d] != 0))
+      return input;
+  }
+  padding = {low[hDim], low[wDim], high[hDim], high[wDim]};
+  return pad.getSource();
+}
+
+bool shift::hasStaticShapes(Operation *op) {
+  auto isStatic = [](Type type) {
+    auto shaped = dyn_cast<ShapedType>(type);
+    return !shaped || shaped.hasStaticShape();
+  };
+  return llvm::all_of(op->getOperandTypes(), isStatic) &&
+         llvm::all_of(op->getResultTypes(), isStatic);
+}
 
 void mlir::shift::populateLinalgToShiftPatterns(
     RewritePatternSet &patterns, const WeightConversionOptions &options) {

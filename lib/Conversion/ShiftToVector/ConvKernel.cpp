@@ -18,7 +18,15 @@
 //           overflowing products are +-Inf exactly as in IEEE arithmetic.
 //
 // Register block: `rows` output channels x `cols` vectors of `lanes` output
-// pixels along the width.
+// pixels along the width x `hblock` output rows. Wide maps use the width
+// alone; on narrow maps (the 14x14 and 7x7 layers of ImageNet networks) one
+// or two vectors cover a row, and the block spans several output rows so
+// that the kernel still has rows * cols * hblock independent accumulators.
+//
+// Layers that keep f32 weights (the first and last layers of shift networks,
+// anything shift-from-linalg leaves alone) use the same driver and the _fma
+// kernel; their weights are laid out in the kernel's table order at compile
+// time, so the driver decodes nothing.
 //
 //===----------------------------------------------------------------------===//
 
@@ -40,9 +48,10 @@ struct ConvGeometry {
   int64_t sh, sw, dh, dw; // strides, dilations
   int64_t pt, pl, pb, pr; // padding
   int64_t oh, ow;         // output
-  int64_t lanes, rows, cols;
+  int64_t lanes, rows, cols, hblock;
   int64_t fgPad, blocks;   // fg rounded up to rows; blocks per group
   int64_t owBlocks, owPad; // width blocks of cols * lanes pixels
+  int64_t ohBlocks, ohPad; // height blocks of hblock output rows
   int64_t hp, wq;          // padded height, width of one phase plane
 
   static ConvGeometry make(const KernelSpec &spec);
@@ -56,7 +65,8 @@ std::string ConvGeometry::key() const {
   os << "n" << n << "c" << c << "h" << h << "w" << w << "_f" << f << "g" << g
      << "k" << kh << "x" << kw << "_s" << sh << "x" << sw << "d" << dh << "x"
      << dw << "p" << pt << "x" << pl << "x" << pb << "x" << pr << "_o" << oh
-     << "x" << ow << "_v" << lanes << "r" << rows << "c" << cols;
+     << "x" << ow << "_v" << lanes << "r" << rows << "c" << cols << "h"
+     << hblock;
   return text;
 }
 
@@ -67,7 +77,8 @@ ConvGeometry ConvGeometry::make(const KernelSpec &spec) {
   auto padding = dict.getAs<DenseI64ArrayAttr>("padding").asArrayRef();
   auto in = cast<MemRefType>(spec.func.getArgumentTypes()[0]).getShape();
   auto out = cast<MemRefType>(spec.func.getArgumentTypes()[1]).getShape();
-  auto codes = spec.codes.getType().getShape();
+  auto codes = spec.isFloat() ? spec.floatWeights.getType().getShape()
+                              : spec.codes.getType().getShape();
   ConvGeometry geo;
   geo.n = in[0], geo.c = in[1], geo.h = in[2], geo.w = in[3];
   geo.f = codes[0], geo.cg = codes[1], geo.kh = codes[2], geo.kw = codes[3];
@@ -87,11 +98,19 @@ ConvGeometry ConvGeometry::make(const KernelSpec &spec) {
   geo.rows = std::min<int64_t>(spec.rows, geo.fg);
   geo.cols = std::min<int64_t>(spec.cols,
                                int64_t(llvm::divideCeil(geo.ow, geo.lanes)));
+  // Output rows per block: what the width leaves of the accumulator budget,
+  // at most the map's height. The last block may compute up to hblock - 1
+  // padded rows (7x7 with 4 rows: 8 rows, 1/8 wasted).
+  geo.hblock = std::min(geo.oh, std::max<int64_t>(1, spec.cols / geo.cols));
   geo.fgPad = llvm::alignTo(geo.fg, geo.rows);
   geo.blocks = geo.fgPad / geo.rows;
   geo.owBlocks = llvm::divideCeil(geo.ow, geo.cols * geo.lanes);
   geo.owPad = geo.owBlocks * geo.cols * geo.lanes;
-  geo.hp = geo.h + geo.pt + geo.pb;
+  geo.ohBlocks = llvm::divideCeil(geo.oh, geo.hblock);
+  geo.ohPad = geo.ohBlocks * geo.hblock;
+  // Padded output rows read zero rows past the input's bottom padding.
+  geo.hp = std::max(geo.h + geo.pt + geo.pb,
+                    (geo.ohPad - 1) * geo.sh + (geo.kh - 1) * geo.dh + 1);
   int64_t wp = geo.w + geo.pl + geo.pr;
   geo.wq = std::max(geo.owPad + (geo.kw - 1) * geo.dw / geo.sw,
                     int64_t(llvm::divideCeil(wp, geo.sw)));
@@ -125,6 +144,29 @@ DenseElementsAttr packCodes(OpBuilder &b, const KernelSpec &spec) {
   return DenseElementsAttr::get(type, ArrayRef(bytes));
 }
 
+/// f32 weights (FCHW) in the kernels' table order [g, block, c/g, kh, kw,
+/// row], zero for the padding rows of the last block of each group.
+DenseElementsAttr floatWeightTable(OpBuilder &b, const KernelSpec &spec,
+                                   const ConvGeometry &geo,
+                                   ArrayRef<int64_t> tableShape) {
+  SmallVector<float> weights(spec.floatWeights.getValues<float>());
+  std::vector<float> table(geo.g * geo.fgPad * geo.cg * geo.kh * geo.kw, 0.f);
+  int64_t taps = geo.kh * geo.kw;
+  for (int64_t f = 0; f < geo.f; ++f) {
+    int64_t group = f / geo.fg, block = (f % geo.fg) / geo.rows,
+            r = (f % geo.fg) % geo.rows;
+    for (int64_t c = 0; c < geo.cg; ++c)
+      for (int64_t t = 0; t < taps; ++t) {
+        int64_t at = (((group * geo.blocks + block) * geo.cg + c) * taps + t) *
+                         geo.rows +
+                     r;
+        table[at] = weights[(f * geo.cg + c) * taps + t];
+      }
+  }
+  auto type = RankedTensorType::get(tableShape, b.getF32Type());
+  return DenseElementsAttr::get(type, ArrayRef(table));
+}
+
 /// Builds the accumulation kernel: (Xp, table, Yp) -> ().
 void buildAccumulation(OpBuilder &b, func::FuncOp func, const KernelSpec &spec,
                        const ConvGeometry &geo, MacKind kind) {
@@ -141,31 +183,37 @@ void buildAccumulation(OpBuilder &b, func::FuncOp func, const KernelSpec &spec,
 
   SmallVector<Value> lbs(5, k.idx(0)), steps(5, k.idx(1));
   SmallVector<Value> ubs = {k.idx(geo.n), k.idx(geo.g), k.idx(geo.blocks),
-                            k.idx(geo.oh), k.idx(geo.owBlocks)};
+                            k.idx(geo.ohBlocks), k.idx(geo.owBlocks)};
   scf::buildLoopNest(
       b, loc, lbs, ubs, steps, [&](OpBuilder &b, Location loc, ValueRange ivs) {
         KB k{b, loc};
-        Value n = ivs[0], g = ivs[1], block = ivs[2], oh = ivs[3];
+        Value n = ivs[0], g = ivs[1], block = ivs[2];
+        Value oh0 = k.mul(ivs[3], geo.hblock);
         Value col0 = k.mul(ivs[4], blockWidth);
         Value zero = k.splat(vecType, b.getF32FloatAttr(0));
-        SmallVector<Value> init(geo.rows * geo.cols, zero);
+        // Accumulator (r, i, j): channel row r, output row oh0 + i, vector j.
+        int64_t perRow = geo.hblock * geo.cols;
+        SmallVector<Value> init(geo.rows * perRow, zero);
         auto channelLoop = scf::ForOp::create(
             b, loc, k.idx(0), k.idx(geo.cg), k.idx(1), init,
             [&](OpBuilder &b, Location loc, Value icg, ValueRange accs) {
               KB k{b, loc};
               SmallVector<Value> acc(accs.begin(), accs.end());
               Value channel = k.add(k.mul(g, geo.cg), icg);
+              Value row0 = k.mul(oh0, geo.sh);
               for (int64_t kh = 0; kh < geo.kh; ++kh) {
-                Value row = k.addc(k.mul(oh, geo.sh), kh * geo.dh);
                 for (int64_t kw = 0; kw < geo.kw; ++kw) {
                   int64_t phase = (kw * geo.dw) % geo.sw;
                   int64_t shift = (kw * geo.dw) / geo.sw;
                   SmallVector<Value> x;
-                  for (int64_t j = 0; j < geo.cols; ++j)
-                    x.push_back(vector::LoadOp::create(
-                        b, loc, vecType, xp,
-                        ValueRange{n, channel, k.idx(phase), row,
-                                   k.addc(col0, j * geo.lanes + shift)}));
+                  for (int64_t i = 0; i < geo.hblock; ++i) {
+                    Value row = k.addc(row0, i * geo.sh + kh * geo.dh);
+                    for (int64_t j = 0; j < geo.cols; ++j)
+                      x.push_back(vector::LoadOp::create(
+                          b, loc, vecType, xp,
+                          ValueRange{n, channel, k.idx(phase), row,
+                                     k.addc(col0, j * geo.lanes + shift)}));
+                  }
                   for (int64_t r = 0; r < geo.rows; ++r) {
                     Value weight = memref::LoadOp::create(
                         b, loc, table,
@@ -173,9 +221,9 @@ void buildAccumulation(OpBuilder &b, func::FuncOp func, const KernelSpec &spec,
                                    k.idx(r)});
                     Value weights = vector::BroadcastOp::create(
                         b, loc, tableVecType, weight);
-                    for (int64_t j = 0; j < geo.cols; ++j) {
-                      Value &a = acc[r * geo.cols + j];
-                      a = accumulate(k, spec, kind, a, x[j], weights);
+                    for (int64_t v = 0; v < perRow; ++v) {
+                      Value &a = acc[r * perRow + v];
+                      a = accumulate(k, spec, kind, a, x[v], weights);
                     }
                   }
                 }
@@ -185,13 +233,14 @@ void buildAccumulation(OpBuilder &b, func::FuncOp func, const KernelSpec &spec,
         for (int64_t r = 0; r < geo.rows; ++r) {
           Value outChannel =
               k.addc(k.add(k.mul(g, geo.fgPad), k.mul(block, geo.rows)), r);
-          for (int64_t j = 0; j < geo.cols; ++j) {
-            Value acc = channelLoop.getResult(r * geo.cols + j);
+          for (int64_t v = 0; v < perRow; ++v) {
+            Value acc = channelLoop.getResult(r * perRow + v);
             if (kind == MacKind::ExponentAdd)
               acc = flushResidue(k, spec, acc);
-            vector::StoreOp::create(
-                b, loc, acc, yp,
-                ValueRange{n, outChannel, oh, k.addc(col0, j * geo.lanes)});
+            int64_t i = v / geo.cols, j = v % geo.cols;
+            vector::StoreOp::create(b, loc, acc, yp,
+                                    ValueRange{n, outChannel, k.addc(oh0, i),
+                                               k.addc(col0, j * geo.lanes)});
           }
         }
       });
@@ -205,6 +254,8 @@ LogicalResult kernel::generateConv2D(KernelSpec spec) {
   func::FuncOp layer = spec.func;
   ConvGeometry geo = ConvGeometry::make(spec);
   spec.fanIn = geo.cg * geo.kh * geo.kw;
+  if (spec.isFloat() && spec.floatWeights.getType().getRank() != 4)
+    return layer.emitError("f32 convolution weights must be F x C x KH x KW");
   if (geo.f % geo.g != 0 || geo.c != geo.cg * geo.g)
     return layer.emitError("inconsistent convolution kernel description");
   OpBuilder b(layer.getContext());
@@ -213,7 +264,7 @@ LogicalResult kernel::generateConv2D(KernelSpec spec) {
 
   auto xpType = MemRefType::get({geo.n, geo.c, geo.sw, geo.hp, geo.wq}, f32);
   auto ypType =
-      MemRefType::get({geo.n, geo.g * geo.fgPad, geo.oh, geo.owPad}, f32);
+      MemRefType::get({geo.n, geo.g * geo.fgPad, geo.ohPad, geo.owPad}, f32);
   SmallVector<int64_t> tableShape = {geo.g,  geo.blocks, geo.cg,
                                      geo.kh, geo.kw,     geo.rows};
   auto wordTableType = MemRefType::get(tableShape, i32);
@@ -236,12 +287,16 @@ LogicalResult kernel::generateConv2D(KernelSpec spec) {
       });
 
   // The driver also depends on the code format it decodes.
-  std::string driverKey = key + "_b" + std::to_string(spec.encoding.getBits()) +
-                          (spec.encoding.getZeroFree() ? "z" : "w") +
-                          (spec.fastMode ? "_fast" : "") + "_driver";
+  std::string driverKey =
+      spec.isFloat() ? key + "_f32_driver"
+                     : key + "_b" + std::to_string(spec.encoding.getBits()) +
+                           (spec.encoding.getZeroFree() ? "z" : "w") +
+                           (spec.fastMode ? "_fast" : "") + "_driver";
   auto alphaType = RankedTensorType::get({geo.f}, f32);
   defineWithSharedDriver(
-      spec, "conv2d", driverKey, packCodes(b, spec),
+      spec, "conv2d", driverKey,
+      spec.isFloat() ? floatWeightTable(b, spec, geo, tableShape)
+                     : packCodes(b, spec),
       DenseElementsAttr::get(alphaType, ArrayRef(spec.alpha)),
       [&](func::FuncOp driver) {
         Block *entry = &driver.getBody().front();
@@ -279,65 +334,70 @@ LogicalResult kernel::generateConv2D(KernelSpec spec) {
         // 2. Decode the packed codes into the tables the kernels read: shift
         // words
         //    for the exponent add, exact f32 weights alpha * s * 2^e otherwise.
+        //    f32-weight layers pass their table in place of packed codes.
         Value wordTable = wordTables ? k.zeroBuffer(wordTableType) : Value();
-        Value weightTable =
-            weightTables ? k.zeroBuffer(weightTableType) : Value();
+        Value weightTable = spec.isFloat() ? packed
+                            : weightTables ? k.zeroBuffer(weightTableType)
+                                           : Value();
         // Per output channel: its table position and alpha, then its weights.
         int64_t perChannel = geo.cg * geo.kh * geo.kw;
-        scf::buildLoopNest(
-            b, loc, {k.idx(0)}, {k.idx(geo.f)}, {k.idx(1)},
-            [&](OpBuilder &b, Location loc, ValueRange fs) {
-              KB k{b, loc};
-              Value f = fs[0];
-              Value group = k.div(f, geo.fg), inGroup = k.rem(f, geo.fg);
-              Value block = k.div(inGroup, geo.rows),
-                    r = k.rem(inGroup, geo.rows);
-              Value scale =
-                  memref::LoadOp::create(b, loc, alpha, ValueRange{f});
-              Value first = k.mul(f, perChannel);
-              scf::buildLoopNest(
-                  b, loc, {k.idx(0), k.idx(0), k.idx(0)},
-                  {k.idx(geo.cg), k.idx(geo.kh), k.idx(geo.kw)},
-                  {k.idx(1), k.idx(1), k.idx(1)},
-                  [&](OpBuilder &b, Location loc, ValueRange ivs) {
-                    KB k{b, loc};
-                    Value flat = k.add(
-                        first, k.add(k.mul(k.add(k.mul(ivs[0], geo.kh), ivs[1]),
-                                           geo.kw),
-                                     ivs[2]));
-                    // A two-byte little-endian read holds the whole code.
-                    Value bit = k.mul(flat, spec.encoding.getBits());
-                    Value at = k.div(bit, 8);
-                    auto byteAt = [&](Value index) -> Value {
-                      return arith::ExtUIOp::create(
-                          b, loc, i32,
-                          memref::LoadOp::create(b, loc, packed,
-                                                 ValueRange{index}));
-                    };
-                    Value pair = arith::OrIOp::create(
-                        b, loc, byteAt(at),
-                        arith::ShLIOp::create(b, loc, byteAt(k.addc(at, 1)),
-                                              k.i32(8)));
-                    Value offset =
-                        arith::IndexCastOp::create(b, loc, i32, k.rem(bit, 8));
-                    Value raw = arith::AndIOp::create(
-                        b, loc, arith::ShRUIOp::create(b, loc, pair, offset),
-                        k.i32((1 << spec.encoding.getBits()) - 1));
-                    SmallVector<Value> index = {group,  block,  ivs[0],
-                                                ivs[1], ivs[2], r};
-                    if (wordTable)
-                      memref::StoreOp::create(
-                          b, loc, decodeWord(k, spec, raw, convSignBit(spec)),
-                          wordTable, index);
-                    if (weightTable) {
-                      Value weight = arith::MulFOp::create(
-                          b, loc, decodeWeight(k, spec, raw, convSignBit(spec)),
-                          scale);
-                      memref::StoreOp::create(b, loc, weight, weightTable,
-                                              index);
-                    }
-                  });
-            });
+        if (!spec.isFloat())
+          scf::buildLoopNest(
+              b, loc, {k.idx(0)}, {k.idx(geo.f)}, {k.idx(1)},
+              [&](OpBuilder &b, Location loc, ValueRange fs) {
+                KB k{b, loc};
+                Value f = fs[0];
+                Value group = k.div(f, geo.fg), inGroup = k.rem(f, geo.fg);
+                Value block = k.div(inGroup, geo.rows),
+                      r = k.rem(inGroup, geo.rows);
+                Value scale =
+                    memref::LoadOp::create(b, loc, alpha, ValueRange{f});
+                Value first = k.mul(f, perChannel);
+                scf::buildLoopNest(
+                    b, loc, {k.idx(0), k.idx(0), k.idx(0)},
+                    {k.idx(geo.cg), k.idx(geo.kh), k.idx(geo.kw)},
+                    {k.idx(1), k.idx(1), k.idx(1)},
+                    [&](OpBuilder &b, Location loc, ValueRange ivs) {
+                      KB k{b, loc};
+                      Value flat = k.add(
+                          first,
+                          k.add(k.mul(k.add(k.mul(ivs[0], geo.kh), ivs[1]),
+                                      geo.kw),
+                                ivs[2]));
+                      // A two-byte little-endian read holds the whole code.
+                      Value bit = k.mul(flat, spec.encoding.getBits());
+                      Value at = k.div(bit, 8);
+                      auto byteAt = [&](Value index) -> Value {
+                        return arith::ExtUIOp::create(
+                            b, loc, i32,
+                            memref::LoadOp::create(b, loc, packed,
+                                                   ValueRange{index}));
+                      };
+                      Value pair = arith::OrIOp::create(
+                          b, loc, byteAt(at),
+                          arith::ShLIOp::create(b, loc, byteAt(k.addc(at, 1)),
+                                                k.i32(8)));
+                      Value offset = arith::IndexCastOp::create(b, loc, i32,
+                                                                k.rem(bit, 8));
+                      Value raw = arith::AndIOp::create(
+                          b, loc, arith::ShRUIOp::create(b, loc, pair, offset),
+                          k.i32((1 << spec.encoding.getBits()) - 1));
+                      SmallVector<Value> index = {group,  block,  ivs[0],
+                                                  ivs[1], ivs[2], r};
+                      if (wordTable)
+                        memref::StoreOp::create(
+                            b, loc, decodeWord(k, spec, raw, convSignBit(spec)),
+                            wordTable, index);
+                      if (weightTable) {
+                        Value weight = arith::MulFOp::create(
+                            b, loc,
+                            decodeWeight(k, spec, raw, convSignBit(spec)),
+                            scale);
+                        memref::StoreOp::create(b, loc, weight, weightTable,
+                                                index);
+                      }
+                    });
+              });
 
         // 3. Accumulate with the fast kernel when the scan allows it.
         Value yp =
@@ -397,7 +457,7 @@ LogicalResult kernel::generateConv2D(KernelSpec spec) {
             });
         b.setInsertionPointToEnd(entry);
         for (Value buffer : {xp, wordTable, weightTable, yp})
-          if (buffer)
+          if (buffer && buffer != packed)
             memref::DeallocOp::create(b, loc, buffer);
         func::ReturnOp::create(b, loc);
       });

@@ -19,19 +19,28 @@ FailureOr<KernelSpec> kernel::readSpec(func::FuncOp func) {
     return failure();
   KernelSpec spec;
   spec.func = func;
-  spec.codes = dict.getAs<DenseIntElementsAttr>("codes");
-  auto alpha = dict.getAs<DenseFPElementsAttr>("alpha");
-  spec.encoding = dict.getAs<EncodingAttr>("encoding");
+  spec.floatWeights = dict.getAs<DenseFPElementsAttr>("weights");
   auto mode = dict.getAs<StringAttr>("mode");
   auto strategy = dict.getAs<StringAttr>("strategy");
   auto lanes = dict.getAs<IntegerAttr>("lanes");
   auto rows = dict.getAs<IntegerAttr>("rows");
   auto cols = dict.getAs<IntegerAttr>("cols");
-  if (!spec.codes || !alpha || !spec.encoding || !mode || !strategy || !lanes ||
-      !rows || !cols)
+  if (!mode || !strategy || !lanes || !rows || !cols)
     return failure();
-  for (APFloat a : alpha.getValues<APFloat>())
-    spec.alpha.push_back(a.convertToFloat());
+  if (spec.floatWeights) {
+    if (!spec.floatWeights.getElementType().isF32())
+      return failure();
+    // One per output channel: the f32 kernels' weights already hold it.
+    spec.alpha.assign(spec.floatWeights.getType().getDimSize(0), 1.0f);
+  } else {
+    spec.codes = dict.getAs<DenseIntElementsAttr>("codes");
+    auto alpha = dict.getAs<DenseFPElementsAttr>("alpha");
+    spec.encoding = dict.getAs<EncodingAttr>("encoding");
+    if (!spec.codes || !alpha || !spec.encoding)
+      return failure();
+    for (APFloat a : alpha.getValues<APFloat>())
+      spec.alpha.push_back(a.convertToFloat());
+  }
   spec.fastMode = mode.getValue() == "fast";
   spec.useShift = strategy.getValue() == "shift";
   spec.lanes = lanes.getInt();
@@ -248,7 +257,8 @@ void kernel::defineWithSharedDriver(const KernelSpec &spec, StringRef family,
   b.setInsertionPointToStart(entry);
   KB k{b, loc};
   std::string layerName = layer.getSymName().str();
-  Value codes = k.constantGlobal(layerName + "_codes", packed);
+  Value codes = k.constantGlobal(
+      layerName + (spec.isFloat() ? "_weights" : "_codes"), packed);
   Value scales = k.constantGlobal(layerName + "_alpha", alpha);
   Value limit = k.i32((spec.maxBiasedExponent() << 23) | 0x7FFFFF);
   func::CallOp::create(b, loc, driver,

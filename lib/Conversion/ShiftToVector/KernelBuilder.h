@@ -33,6 +33,9 @@ enum class MacKind {
 /// Everything `shift-outline-kernels` recorded on a declaration.
 struct KernelSpec {
   mutable func::FuncOp func;
+  /// Either codes + alpha + encoding (a shift layer) or f32 weights (a layer
+  /// that keeps float weights: the FMA kernel alone, no scan, no fallback).
+  DenseFPElementsAttr floatWeights;
   DenseIntElementsAttr codes;
   std::vector<float> alpha; ///< Already multiplied by 2^emin.
   EncodingAttr encoding;
@@ -44,14 +47,19 @@ struct KernelSpec {
   /// The kernel taken when the scan allows (or always, in fast mode): the
   /// exponent add if it can represent every weight (zero-free codes).
   MacKind fastKernel() const {
-    return useShift && encoding.getZeroFree() ? MacKind::ExponentAdd
-                                              : MacKind::FusedMultiplyAdd;
+    return !isFloat() && useShift && encoding.getZeroFree()
+               ? MacKind::ExponentAdd
+               : MacKind::FusedMultiplyAdd;
   }
+  bool isFloat() const { return bool(floatWeights); }
   /// Whether the IEEE fallback kernel (mul then add, so that a product that
-  /// overflows is +-Inf as in IEEE arithmetic) is generated.
-  bool hasFallback() const { return !fastMode; }
+  /// overflows is +-Inf as in IEEE arithmetic) is generated. FMA with f32
+  /// weights already is IEEE arithmetic (one rounding less).
+  bool hasFallback() const { return !fastMode && !isFloat(); }
   /// Largest exponent offset a weight adds to an activation.
-  int64_t maxOffset() const { return encoding.getMaxExponentOffset(); }
+  int64_t maxOffset() const {
+    return isFloat() ? 0 : encoding.getMaxExponentOffset();
+  }
   /// Whether zeros may go through the exponent add unguarded: they then add
   /// at most fanIn * 2^(K - 127) <= 2^-89 per output, which the kernel
   /// flushes (see kFlushBelow).

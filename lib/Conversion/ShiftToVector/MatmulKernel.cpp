@@ -249,6 +249,10 @@ void buildDriver(OpBuilder &b, func::FuncOp driver, const KernelSpec &spec,
 } // namespace
 
 LogicalResult kernel::generateMatmul(KernelSpec spec) {
+  if (spec.isFloat())
+    return spec.func.emitError(
+        "f32-weight matmul kernels are not implemented: the layer stays in "
+        "the linalg path");
   MatmulGeometry geo = makeGeometry(spec);
   spec.fanIn = geo.k;
   OpBuilder b(spec.func.getContext());

@@ -7,11 +7,13 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "DenseShift/Conversion/LinalgToShift/LinalgToShift.h"
 #include "DenseShift/Conversion/ShiftToVector/ShiftToVector.h"
 #include "DenseShift/Dialect/Shift/IR/ShiftOps.h"
 
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
@@ -36,6 +38,16 @@ struct KernelRequest {
   std::string mode, strategy;
 };
 
+/// The blocking and options every kernel description records.
+SmallVector<NamedAttribute> targetKernelAttrs(Builder &b,
+                                              const KernelRequest &request) {
+  return {b.getNamedAttr("mode", b.getStringAttr(request.mode)),
+          b.getNamedAttr("strategy", b.getStringAttr(request.strategy)),
+          b.getNamedAttr("lanes", b.getI64IntegerAttr(request.target.lanes)),
+          b.getNamedAttr("rows", b.getI64IntegerAttr(request.target.rows)),
+          b.getNamedAttr("cols", b.getI64IntegerAttr(request.target.cols))};
+}
+
 /// Returns the kernel attributes common to every op, or failure if the codes
 /// or alpha are not constants or alpha * 2^emin is not an exact f32.
 FailureOr<SmallVector<NamedAttribute>>
@@ -56,16 +68,13 @@ commonKernelAttrs(Builder &b, Value codes, Value alpha, EncodingAttr encoding,
   }
   auto scaledType =
       RankedTensorType::get({int64_t(scaled.size())}, b.getF32Type());
-  return SmallVector<NamedAttribute>{
+  SmallVector<NamedAttribute> attrs = {
       b.getNamedAttr("codes", codesAttr),
       b.getNamedAttr("alpha",
                      DenseFPElementsAttr::get(scaledType, ArrayRef(scaled))),
-      b.getNamedAttr("encoding", encoding),
-      b.getNamedAttr("mode", b.getStringAttr(request.mode)),
-      b.getNamedAttr("strategy", b.getStringAttr(request.strategy)),
-      b.getNamedAttr("lanes", b.getI64IntegerAttr(request.target.lanes)),
-      b.getNamedAttr("rows", b.getI64IntegerAttr(request.target.rows)),
-      b.getNamedAttr("cols", b.getI64IntegerAttr(request.target.cols))};
+      b.getNamedAttr("encoding", encoding)};
+  attrs.append(targetKernelAttrs(b, request));
+  return attrs;
 }
 
 /// Declares the kernel and replaces `op` by the buffer call.
@@ -134,6 +143,41 @@ struct OutlineConv2DPattern : OpRewritePattern<Conv2DOp> {
   }
 };
 
+/// linalg.conv_2d_nchw_fchw with a constant f32 filter and a zero init (a
+/// layer that keeps float weights) → call @__shift_conv2d_N with an f32
+/// kernel description: the same register-blocked kernels, with FMA. A zero
+/// `tensor.pad` producer is folded into the kernel's padding.
+struct OutlineFloatConv2DPattern : OpRewritePattern<linalg::Conv2DNchwFchwOp> {
+  OutlineFloatConv2DPattern(MLIRContext *ctx, KernelRequest request)
+      : OpRewritePattern(ctx), request(request) {}
+  KernelRequest request;
+
+  LogicalResult matchAndRewrite(linalg::Conv2DNchwFchwOp op,
+                                PatternRewriter &rewriter) const override {
+    DenseFPElementsAttr weights;
+    if (!matchPattern(op.getInputs()[1], m_Constant(&weights)) ||
+        !weights.getElementType().isF32())
+      return rewriter.notifyMatchFailure(op, "filter is not an f32 constant");
+    if (!isZeroFill(op.getOutputs()[0]) || !hasStaticShapes(op))
+      return rewriter.notifyMatchFailure(op, "init or shapes unsupported");
+    SmallVector<int64_t> padding;
+    Value input = foldZeroPad(op.getInputs()[0], 2, 3, padding);
+    SmallVector<NamedAttribute> attrs = {
+        rewriter.getNamedAttr("weights", weights),
+        rewriter.getNamedAttr("kind", rewriter.getStringAttr("conv2d")),
+        rewriter.getNamedAttr(
+            "strides", rewriter.getDenseI64ArrayAttr(convAttr(op, "strides"))),
+        rewriter.getNamedAttr("dilations", rewriter.getDenseI64ArrayAttr(
+                                               convAttr(op, "dilations"))),
+        rewriter.getNamedAttr("padding",
+                              rewriter.getDenseI64ArrayAttr(padding)),
+        rewriter.getNamedAttr("groups", rewriter.getI64IntegerAttr(1))};
+    attrs.append(targetKernelAttrs(rewriter, request));
+    replaceWithKernelCall(rewriter, op, "__shift_conv2d", input, attrs);
+    return success();
+  }
+};
+
 /// shift.matmul (constant codes) → call @__shift_matmul_N.
 struct OutlineMatmulPattern : OpRewritePattern<MatmulOp> {
   OutlineMatmulPattern(MLIRContext *ctx, KernelRequest request)
@@ -188,6 +232,6 @@ void mlir::shift::populateShiftOutlineKernelsPatterns(
     RewritePatternSet &patterns, const TargetInfo &target, StringRef mode,
     StringRef strategy) {
   KernelRequest request{target, mode.str(), strategy.str()};
-  patterns.add<OutlineConv2DPattern, OutlineMatmulPattern>(
-      patterns.getContext(), request);
+  patterns.add<OutlineConv2DPattern, OutlineFloatConv2DPattern,
+               OutlineMatmulPattern>(patterns.getContext(), request);
 }

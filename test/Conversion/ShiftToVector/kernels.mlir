@@ -36,13 +36,15 @@
 // CHECK: call @__shift_matmul_{{.*}}_driver
 
 // The unguarded exponent-add kernel: 8-lane loads of the padded activations
+// (a 5x5 map: one vector per row, two output rows per block, so the output
+// and input buffers gain a padded row)
 // and one broadcast shift word per output channel; an integer add and a float
 // add per MAC, no multiplication.
 // CHECK-LABEL: func.func private @__shift_conv2d_{{.*}}_xadd(
-// CHECK-SAME: memref<1x2x1x7x10xf32>, %arg1: memref<1x1x2x3x3x3xi32>, %arg2: memref<1x3x5x8xf32>
+// CHECK-SAME: memref<1x2x1x8x10xf32>, %arg1: memref<1x1x2x3x3x3xi32>, %arg2: memref<1x3x6x8xf32>
 // CHECK-SAME: shift.no_inline
 // CHECK: scf.for
-// CHECK: vector.load {{.*}} : memref<1x2x1x7x10xf32>, vector<8xf32>
+// CHECK: vector.load {{.*}} : memref<1x2x1x8x10xf32>, vector<8xf32>
 // CHECK: vector.broadcast {{.*}} : i32 to vector<8xi32>
 // CHECK: arith.bitcast {{.*}} : vector<8xf32> to vector<8xi32>
 // CHECK-NEXT: arith.addi {{.*}} : vector<8xi32>

@@ -23,6 +23,18 @@ struct WeightConversionOptions {
 
 void populateLinalgToShiftPatterns(RewritePatternSet &patterns,
                                    const WeightConversionOptions &options);
+
+/// Matchers shared with the kernel outlining of f32-weight layers.
+/// True if `init` is a `linalg.fill` of +0.0.
+bool isZeroFill(Value init);
+/// Strides or dilations (`name`) of a named convolution, default 1.
+SmallVector<int64_t> convAttr(Operation *op, StringRef name);
+/// Folds a zero `tensor.pad` of the spatial dimensions (hDim, wDim) into
+/// `padding` ([top, left, bottom, right]); returns the unpadded input.
+Value foldZeroPad(Value input, unsigned hDim, unsigned wDim,
+                  SmallVector<int64_t> &padding);
+/// True if every operand and result type is static.
+bool hasStaticShapes(Operation *op);
 } // namespace shift
 } // namespace mlir
 
