@@ -20,8 +20,9 @@
  *   overwritten, its previous contents are never read, and nothing is
  *   returned. The two buffers must not overlap.
  * - No allocation is visible to the caller: scratch memory the model needs
- *   (padded copies, intermediate activations) is obtained and released
- *   inside the call; nothing has to be freed or initialized beforehand.
+ *   (padded copies, intermediate activations) is one workspace, allocated
+ *   and released inside the call (or passed in: forward_ws below); nothing
+ *   has to be freed or initialized beforehand.
  * - Thread-compatible: the model keeps no mutable global state, so
  *   concurrent calls on distinct output buffers are safe; the weights are
  *   read-only data in the object. Objects compiled with the pipeline option
@@ -47,8 +48,26 @@
 extern "C" {
 #endif
 
+#include <stddef.h>
+
 /* Runs the model once: reads `input`, overwrites `output`. */
 void forward(const float *input, float *output);
+
+/* The reentrant form (not in objects compiled with static-buffers=true).
+ * Every intermediate buffer of the model lives in one workspace planned at
+ * compile time (liveness-based reuse, 64-byte aligned offsets):
+ *
+ *   size_t bytes = forward_workspace_size();
+ *   void *ws = aligned_alloc(64, bytes);   // or any 64-byte aligned memory
+ *   int status = forward_ws(input, output, ws);
+ *
+ * forward_ws returns 0 on success. It returns 1 and writes nothing when the
+ * size is nonzero and `workspace` is NULL or not 64-byte aligned. Calls with
+ * distinct workspaces and outputs may run concurrently; the workspace holds
+ * nothing between calls. forward() is forward_ws() on a workspace it
+ * allocates (one malloc) for the duration of the call. */
+size_t forward_workspace_size(void);
+int forward_ws(const float *input, float *output, void *workspace);
 
 #ifdef __cplusplus
 } /* extern "C" */

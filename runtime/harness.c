@@ -30,10 +30,15 @@
 #include "denseshift_runtime.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Absent from objects compiled with static-buffers=true. */
+#pragma weak forward_ws
+#pragma weak forward_workspace_size
 
 /* Relative to max |reference| over the finite outputs (docs/abi.md). */
 #define TOLERANCE 1e-5
@@ -114,6 +119,78 @@ static int guards_intact(const float *buffer, size_t count) {
   return 1;
 }
 
+struct ws_call {
+  const float *input;
+  float *output;
+  void *workspace;
+  int status;
+};
+
+static void *run_ws(void *arg) {
+  struct ws_call *call = arg;
+  call->status = forward_ws(call->input, call->output, call->workspace);
+  return NULL;
+}
+
+/* The reentrant entry point: a NULL or misaligned workspace is refused
+   without writing, and two workspaces in two threads give the result of
+   forward bit for bit. Returns 0 if all holds (or there is no forward_ws). */
+static int check_reentrant(const float *input, const float *expected_bits,
+                           size_t output_count) {
+  if (!forward_ws || !forward_workspace_size)
+    return 0;
+  size_t bytes = forward_workspace_size();
+  size_t floats = output_count ? output_count : 1;
+  float *outputs[2] = {malloc(floats * sizeof(float)),
+                       malloc(floats * sizeof(float))};
+  unsigned char *raw = aligned_alloc(64, ((bytes + 64) / 64 + 1) * 64);
+  void *spaces[2] = {aligned_alloc(64, (bytes / 64 + 1) * 64), raw};
+  int failed = 0;
+  if (bytes != 0) {
+    void *bad[2] = {NULL, raw + 4};
+    for (int k = 0; k < 2; ++k) {
+      for (size_t i = 0; i < output_count; ++i)
+        outputs[0][i] = 7.0f;
+      int status = forward_ws(input, outputs[0], bad[k]);
+      int untouched = 1;
+      for (size_t i = 0; i < output_count; ++i)
+        untouched &= outputs[0][i] == 7.0f;
+      if (status == 0 || !untouched) {
+        printf("FAIL: forward_ws accepted a %s workspace (status %d)\n",
+               k ? "misaligned" : "NULL", status);
+        failed = 1;
+      }
+    }
+  }
+  /* Both calls in flight at once, each on its own workspace. */
+  pthread_t threads[2];
+  int started[2] = {0, 0};
+  struct ws_call calls[2];
+  for (int t = 0; t < 2; ++t) {
+    for (size_t i = 0; i < output_count; ++i)
+      outputs[t][i] = float_of(0x7fc0beef);
+    calls[t] = (struct ws_call){input, outputs[t], spaces[t], -1};
+    started[t] = pthread_create(&threads[t], NULL, run_ws, &calls[t]) == 0;
+  }
+  for (int t = 0; t < 2; ++t) {
+    if (started[t])
+      pthread_join(threads[t], NULL);
+    else
+      run_ws(&calls[t]);
+  }
+  for (int t = 0; t < 2; ++t) {
+    if (calls[t].status != 0 ||
+        memcmp(outputs[t], expected_bits, output_count * sizeof(float))) {
+      printf("FAIL: forward_ws (workspace %d, status %d) differs from "
+             "forward\n",
+             t, calls[t].status);
+      failed = 1;
+    }
+  }
+  free(outputs[0]), free(outputs[1]), free(spaces[0]), free(raw);
+  return failed;
+}
+
 int main(int argc, char **argv) {
   const char *program = argv[0];
   double abs_tol = 0.0;
@@ -190,6 +267,9 @@ int main(int argc, char **argv) {
       break;
     }
   }
+
+  if (check_reentrant(input, output, output_count))
+    failed = 1;
 
   double max_ref = 0.0;
   size_t nonfinite = 0;

@@ -53,7 +53,8 @@ shift::buildDenseShiftPipeline(OpPassManager &pm,
     os << kBufferize << ",convert-shift-to-vector,shift-static-buffers,"
        << "canonicalize,";
   else
-    os << kBufferize << "," << kDeallocate << ",convert-shift-to-vector,";
+    os << kBufferize << "," << kDeallocate << ",convert-shift-to-vector,"
+       << "shift-plan-memory{max-workspace=" << options.maxWorkspace << "},";
   os << kToLLVM << ","
      << "shift-annotate-target{target=" << options.target << "}";
   return addPipeline(pm, text);

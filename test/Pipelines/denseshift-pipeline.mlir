@@ -9,11 +9,21 @@
 // RUN: not denseshift-opt %s --denseshift-pipeline="mode=turbo" 2>&1 | FileCheck %s --check-prefix=BADMODE
 // RUN: not denseshift-opt %s --denseshift-pipeline="bits=12" 2>&1 | FileCheck %s --check-prefix=BADBITS
 
+// The body takes the planned workspace; @forward allocates it once per call,
+// @forward_ws takes it from the caller.
+// CHECK-LABEL: llvm.func internal @__shift_forward_body(%arg0: !llvm.ptr, %arg1: !llvm.ptr, %arg2: !llvm.ptr)
+// CHECK: llvm.call @__shift_conv2d_0(%arg0, %{{.*}}, %arg2)
+// CHECK: llvm.call @__shift_matmul_0(%{{.*}}, %arg1, %arg2)
 // CHECK-LABEL: llvm.func @forward(%arg0: !llvm.ptr, %arg1: !llvm.ptr)
 // CHECK-SAME: denseshift.c_prototype = "/* input: f32[1][2][6][6], output: f32[1][3] */\0Avoid forward(const float *input, float *output);"
 // CHECK-SAME: target_cpu = "neoverse-n1"
-// CHECK: llvm.call @__shift_conv2d_0
-// CHECK: llvm.call @__shift_matmul_0
+// CHECK: llvm.call @malloc
+// CHECK: llvm.call @__shift_forward_body
+// CHECK: llvm.call @free
+// CHECK-LABEL: llvm.func @forward_ws(%arg0: !llvm.ptr, %arg1: !llvm.ptr, %arg2: !llvm.ptr) -> i32
+// CHECK-SAME: int forward_ws(const float *input, float *output, void *workspace);
+// CHECK-LABEL: llvm.func @forward_workspace_size() -> i64
+// CHECK-SAME: size_t forward_workspace_size(void);
 // CHECK-DAG: llvm.func internal @__shift_conv2d_{{.*}}_xadd(
 // CHECK-DAG: llvm.func internal @__shift_matmul_{{.*}}_xadd(
 // STATIC-NOT: llvm.call @malloc

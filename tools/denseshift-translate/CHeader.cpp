@@ -134,7 +134,7 @@ LogicalResult denseshift::writeCHeader(ModuleOp module,
   std::string guard = includeGuard(guardName);
   os << "/* " << banner << " */\n"
      << "#ifndef " << guard << "\n#define " << guard << "\n\n"
-     << "#include <stdbool.h>\n#include <stdint.h>\n\n"
+     << "#include <stdbool.h>\n#include <stddef.h>\n#include <stdint.h>\n\n"
      << "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n"
      << body << "\n"
      << "#ifdef __cplusplus\n} /* extern \"C\" */\n#endif\n\n"

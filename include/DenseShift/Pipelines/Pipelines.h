@@ -40,6 +40,11 @@ struct DenseShiftPipelineOptions
                      "(no malloc, no page faults; entry points not "
                      "reentrant) instead of the heap"),
       llvm::cl::init(false)};
+  PassOptions::Option<uint64_t> maxWorkspace{
+      *this, "max-workspace",
+      llvm::cl::desc("reject a model whose planned workspace exceeds this "
+                     "many bytes (0: no limit; not with static-buffers)"),
+      llvm::cl::init(0)};
   PassOptions::Option<bool> zeroFree{
       *this, "zero-free",
       llvm::cl::desc("quantize to the zero-free format (quantize mode)"),

@@ -71,4 +71,46 @@ def ShiftStaticBuffers : Pass<"shift-static-buffers", "ModuleOp"> {
   }];
 }
 
+def ShiftPlanMemory : Pass<"shift-plan-memory", "ModuleOp"> {
+  let summary = "Plan every per-call buffer into one workspace and add the "
+                "reentrant entry points";
+  let description = [{
+    Runs on buffers, after kernel generation. In every function, each
+    `memref.alloc` of a static shape in the top-level block whose aliases
+    (views, casts, strided metadata) never leave the function gets a live
+    interval, from the allocation to the last operation that uses an alias;
+    a call of a function that itself has a workspace needs that callee's
+    workspace for the duration of the call. Intervals are packed greedily
+    (largest first, lowest 64-byte aligned offset that overlaps no interval
+    live at the same time) into one workspace per function; buffers become
+    `memref.view`s into it and their deallocations are erased. Private
+    functions take their workspace as a trailing `memref<Nxi8>` argument.
+
+    Each public entry point `@f(in, out)` becomes three functions:
+    `@f_workspace_size() -> i64` (the bytes needed), `@f_ws(in, out, ws) ->
+    i32` (reentrant: 0 on success, 1 without writing anything if `ws` is
+    NULL or not 64-byte aligned while the size is nonzero) and `@f(in, out)`,
+    which allocates the workspace once per call and calls the same body.
+
+    ```mlir
+    %0 = memref.alloc() {alignment = 64 : i64} : memref<1x16x28x28xf32>
+    ...
+    memref.dealloc %0 : memref<1x16x28x28xf32>
+    // becomes, with %ws : memref<100352xi8>
+    %0 = memref.view %ws[%c50176][] : memref<100352xi8> to memref<1x16x28x28xf32>
+    ```
+
+    Allocations in loops or branches stay on the heap (they may be live
+    twice at once, or not at all).
+  }];
+  let options = [
+    Option<"maxWorkspace", "max-workspace", "uint64_t", /*default=*/"0",
+           "reject a model whose entry point needs a larger workspace "
+           "(bytes; 0: no limit)">
+  ];
+  let dependentDialects = ["mlir::arith::ArithDialect",
+                           "mlir::memref::MemRefDialect",
+                           "mlir::scf::SCFDialect"];
+}
+
 #endif // DENSESHIFT_TRANSFORMS_PASSES_TD
