@@ -32,6 +32,7 @@
 
 #include "KernelBuilder.h"
 
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 
 using namespace mlir;
@@ -331,17 +332,28 @@ LogicalResult kernel::generateConv2D(KernelSpec spec) {
             });
         Value safe = scan.results.front();
 
-        // 2. Decode the packed codes into the tables the kernels read: shift
-        // words
-        //    for the exponent add, exact f32 weights alpha * s * 2^e otherwise.
-        //    f32-weight layers pass their table in place of packed codes.
-        Value wordTable = wordTables ? k.zeroBuffer(wordTableType) : Value();
+        // 2. The tables the kernels read: shift words for the exponent add,
+        //    exact f32 weights alpha * s * 2^e otherwise, decoded from the
+        //    packed codes in the branch that calls their kernel (so a call
+        //    decodes one table, not both). f32-weight layers pass their
+        //    table in place of packed codes.
+        auto newTable = [&](MemRefType type) -> Value {
+          return memref::AllocOp::create(b, loc, type, b.getI64IntegerAttr(64));
+        };
+        Value wordTable = wordTables ? newTable(wordTableType) : Value();
         Value weightTable = spec.isFloat() ? packed
-                            : weightTables ? k.zeroBuffer(weightTableType)
+                            : weightTables ? newTable(weightTableType)
                                            : Value();
-        // Per output channel: its table position and alpha, then its weights.
         int64_t perChannel = geo.cg * geo.kh * geo.kw;
-        if (!spec.isFloat())
+        auto decodeInto = [&](OpBuilder &b, Location loc, Value table,
+                              bool words) {
+          KB k{b, loc};
+          // Zero: the padding rows of each group's last block.
+          linalg::FillOp::create(b, loc,
+                                 ValueRange{words ? k.i32(0) : k.f32(0)},
+                                 ValueRange{table});
+          // Per output channel: its table position and alpha, then its
+          // weights.
           scf::buildLoopNest(
               b, loc, {k.idx(0)}, {k.idx(geo.f)}, {k.idx(1)},
               [&](OpBuilder &b, Location loc, ValueRange fs) {
@@ -373,39 +385,41 @@ LogicalResult kernel::generateConv2D(KernelSpec spec) {
                             memref::LoadOp::create(b, loc, packed,
                                                    ValueRange{index}));
                       };
-                      Value pair = arith::OrIOp::create(
-                          b, loc, byteAt(at),
-                          arith::ShLIOp::create(b, loc, byteAt(k.addc(at, 1)),
-                                                k.i32(8)));
+                      Value high = arith::ShLIOp::create(
+                          b, loc, byteAt(k.addc(at, 1)), k.i32(8));
+                      Value pair =
+                          arith::OrIOp::create(b, loc, byteAt(at), high);
                       Value offset = arith::IndexCastOp::create(b, loc, i32,
                                                                 k.rem(bit, 8));
+                      Value shifted =
+                          arith::ShRUIOp::create(b, loc, pair, offset);
                       Value raw = arith::AndIOp::create(
-                          b, loc, arith::ShRUIOp::create(b, loc, pair, offset),
+                          b, loc, shifted,
                           k.i32((1 << spec.encoding.getBits()) - 1));
                       SmallVector<Value> index = {group,  block,  ivs[0],
                                                   ivs[1], ivs[2], r};
-                      if (wordTable)
-                        memref::StoreOp::create(
-                            b, loc, decodeWord(k, spec, raw, convSignBit(spec)),
-                            wordTable, index);
-                      if (weightTable) {
-                        Value weight = arith::MulFOp::create(
-                            b, loc,
-                            decodeWeight(k, spec, raw, convSignBit(spec)),
-                            scale);
-                        memref::StoreOp::create(b, loc, weight, weightTable,
-                                                index);
+                      Value entry;
+                      if (words) {
+                        entry = decodeWord(k, spec, raw, convSignBit(spec));
+                      } else {
+                        Value unit =
+                            decodeWeight(k, spec, raw, convSignBit(spec));
+                        entry = arith::MulFOp::create(b, loc, unit, scale);
                       }
+                      memref::StoreOp::create(b, loc, entry, table, index);
                     });
               });
+        };
 
         // 3. Accumulate with the fast kernel when the scan allows it.
         Value yp =
             memref::AllocOp::create(b, loc, ypType, b.getI64IntegerAttr(64));
         emitDispatch(k, spec, safe,
                      [&](OpBuilder &b, Location loc, MacKind kind) {
-                       Value table = kind == MacKind::ExponentAdd ? wordTable
-                                                                  : weightTable;
+                       bool words = kind == MacKind::ExponentAdd;
+                       Value table = words ? wordTable : weightTable;
+                       if (!spec.isFloat())
+                         decodeInto(b, loc, table, words);
                        func::CallOp::create(b, loc, kernels[kind],
                                             ValueRange{xp, table, yp});
                      });

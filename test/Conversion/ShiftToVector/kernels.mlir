@@ -64,16 +64,24 @@
 // CHECK-NEXT: arith.addf {{.*}} : vector<8xf32>
 
 // The shared driver scans the activations (|x| >= 2^-63 = biased exponent
-// 64, or 0, up to the layer's limit, an argument), decodes the 4-bit packed
-// codes (an argument) and dispatches.
+// 64, or 0, up to the layer's limit, an argument), then dispatches; each
+// branch decodes the packed codes (an argument) into its own table only:
+// shift words (shrui of the two-byte read, no float multiply) for the
+// exponent add, alpha * s * 2^e for the fallback.
 // CHECK-LABEL: func.func private @__shift_conv2d_{{.*}}_driver(
 // CHECK-SAME: %arg2: memref<22xi8>, %arg3: memref<3xf32>, %[[LIMIT:.*]]: i32)
 // CHECK: arith.constant 536870912 : i32
 // CHECK: arith.cmpi sle, %{{.*}}, %[[LIMIT]]
 // CHECK: scf.if %[[SAFE:.*]] {
-// CHECK-NEXT: call @__shift_conv2d_{{.*}}_xadd
-// CHECK: } else {
-// CHECK-NEXT: call @__shift_conv2d_{{.*}}_ieee
+// CHECK: arith.shrui
+// CHECK-NOT: arith.mulf
+// CHECK: memref.store %{{.*}} : memref<1x1x2x3x3x3xi32>
+// CHECK-NOT: } else {
+// CHECK: call @__shift_conv2d_{{.*}}_xadd
+// CHECK-NEXT: } else {
+// CHECK: arith.mulf
+// CHECK: memref.store %{{.*}} : memref<1x1x2x3x3x3xf32>
+// CHECK: call @__shift_conv2d_{{.*}}_ieee
 // Alpha is applied only after the exponent-add kernel: the fallback's
 // weights hold it already.
 // CHECK: arith.select %[[SAFE]]
