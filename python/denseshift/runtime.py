@@ -27,6 +27,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import threading
 
 import numpy as np
 
@@ -285,7 +286,28 @@ class CompiledModel:
                                  "(see runtime/denseshift_runtime.h)") from err
         fn.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
         fn.restype = None
+        # The reentrant form (absent with static-buffers=true): one planned
+        # workspace per calling thread, kept across calls, so a call makes
+        # no malloc and takes no page fault (docs/abi.md).
+        self._ws_fn = None
+        if hasattr(lib, "forward_ws") and hasattr(lib, "forward_workspace_size"):
+            lib.forward_workspace_size.restype = ctypes.c_size_t
+            lib.forward_workspace_size.argtypes = []
+            self._ws_bytes = int(lib.forward_workspace_size())
+            self._ws_fn = lib.forward_ws
+            self._ws_fn.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p]
+            self._ws_fn.restype = ctypes.c_int
+            self._ws_local = threading.local()
         self._lib, self._fn = lib, fn
+
+    def _workspace(self):
+        """This thread's 64-byte aligned workspace (address, owner array)."""
+        local = self._ws_local
+        if getattr(local, "buffer", None) is None:
+            raw = np.zeros(self._ws_bytes + 64, dtype=np.uint8)
+            local.buffer = raw
+            local.address = raw.ctypes.data + (-raw.ctypes.data) % 64
+        return local.address
 
     def run_batch(self, x):
         """One call of ``forward(input, output)`` on exactly its static batch size."""
@@ -294,7 +316,10 @@ class CompiledModel:
         if x.shape != self.input_shape:
             raise ValueError(f"expected input {self.input_shape}, got {x.shape}")
         out = np.empty(self.output_shape, dtype=np.float32)
-        self._fn(x.ctypes.data, out.ctypes.data)
+        if self._ws_fn is None:
+            self._fn(x.ctypes.data, out.ctypes.data)
+        elif self._ws_fn(x.ctypes.data, out.ctypes.data, self._workspace()) != 0:
+            raise ToolchainError(f"{self.library}: forward_ws refused the workspace")
         return out
 
     def _run_chunks(self, chunks):

@@ -146,3 +146,33 @@ def test_project_toolchain_parity(tmp_path):
     error, _ = compile_and_compare(build_model(model_config("smallcnn", "denseshift")), tmp_path,
                                    toolchain=runtime.ProjectToolchain())
     assert error < 1e-4
+
+
+@pytest.mark.skipif(not runtime.ProjectToolchain().available(),
+                    reason="project toolchain (denseshift-opt --denseshift-pipeline) not built")
+def test_workspace_per_thread_matches_forward(tmp_path):
+    """The runtime calls forward_ws on one planned workspace per thread; calls
+    from two threads at once agree with the malloc'ing forward bit for bit."""
+    import threading
+    model = build_model(model_config("smallcnn", "denseshift")).eval()
+    path = tmp_path / "model.mlir"
+    path.write_text(export_model(model, batch=2))
+    compiled = runtime.compile(str(path), target="x86-64-avx2", toolchain="project")
+    x = np.random.default_rng(0).standard_normal((2, 1, 28, 28)).astype(np.float32)
+    expected = np.empty((2, 10), np.float32)
+    compiled._load()
+    assert compiled._ws_fn is not None and compiled._ws_bytes > 0
+    compiled._fn(x.ctypes.data, expected.ctypes.data)
+    results = [None, None]
+
+    def work(i):
+        results[i] = [compiled.run_batch(x) for _ in range(20)]
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for runs in results:
+        for y in runs:
+            assert np.array_equal(y.view(np.uint32), expected.view(np.uint32))
