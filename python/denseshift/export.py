@@ -265,6 +265,11 @@ FUNCTIONS = {
     F.avg_pool2d: "avg_pool2d",
     F.embedding: "embedding",
 }
+try:  # torchvision's fx-wrapped stochastic depth (EfficientNet, ...): identity in eval
+    from torchvision.ops import stochastic_depth as _stochastic_depth
+    FUNCTIONS[_stochastic_depth] = "stochastic_depth"
+except ImportError:  # pragma: no cover - torchvision is optional
+    pass
 # Methods whose (python) result depends on the data: cannot be static.
 DATA_DEPENDENT = {"item", "tolist", "numpy", "nonzero", "__bool__", "__int__", "__float__"}
 
@@ -675,6 +680,8 @@ class Exporter:
         name = node.target
         args = fx.node.map_arg(node.args, lambda n: self.values[n])
         kwargs = fx.node.map_arg(node.kwargs, lambda n: self.values[n])
+        if isinstance(module, nn.MultiheadAttention):    # often called with keywords only
+            return self._mha_call(name, module, args, kwargs)
         if not args:
             raise ExportError("a module called without a positional input is not supported")
         x = self._tensor(args[0], "the module's input")
@@ -721,8 +728,6 @@ class Exporter:
             return self.reshape(name, x, self._out_shape(node))
         if isinstance(module, nn.Embedding):
             return self._embedding(name, x, module.weight, module.max_norm)
-        if isinstance(module, nn.MultiheadAttention):
-            return self._mha_call(name, module, args, kwargs)
         if isinstance(module, nn.TransformerEncoderLayer):
             mask, kpm = self._masks(args, kwargs, ("src_mask", "src_key_padding_mask"))
             return self._encoder_layer(name, module, x, mask, kpm)
@@ -1311,6 +1316,11 @@ class Exporter:
     def _op_identity(self, node, x, *args, **kwargs):
         if node.target == "float" and self._tensor(x).dtype != "f32":
             raise ExportError("conversion of integer tensors to float is not supported")
+        return self._tensor(x)
+
+    def _op_stochastic_depth(self, node, x, p, mode, training=True):
+        if training and p > 0:
+            raise ExportError("stochastic_depth in training mode (call model.eval())")
         return self._tensor(x)
 
     def _op_split(self, node, x, *args, **kwargs):

@@ -4,7 +4,7 @@ compare with PyTorch eval at <= 1e-4 of max|reference|), plus the bad-input
 behaviour.  Sizes are deliberately awkward (odd, non-power-of-two).
 
 The torchvision zoo (converted ResNet-18, MobileNetV2/V3, SqueezeNet,
-ShuffleNetV2 at reduced resolution) is slow to compile (LLVM codegen of the
+ShuffleNetV2, EfficientNet-B0, a reduced torchvision ViT) is slow to compile (LLVM codegen of the
 generated kernels, ~15-60 s a model on 2 cores) and lives in
 test_export_zoo.py, run with DENSESHIFT_ZOO=1.
 """

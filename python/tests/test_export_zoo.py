@@ -5,7 +5,7 @@ resolution, compiled for x86-64-avx2 with the project toolchain and compared
 with PyTorch eval: max relative logit error <= 1e-4 and equal argmax.
 
 Slow (LLVM code generation of the per-layer kernels: ~15-60 s a model on 2
-cores, ~3-4 min in all), so opt-in:
+cores, ~6 min in all), so opt-in:
 
     DENSESHIFT_ZOO=1 /usr/bin/python3 -m pytest tests/test_export_zoo.py
 """
@@ -32,13 +32,25 @@ ZOO = [
     ("mobilenet_v3_small", 64),
     ("squeezenet1_1", 64),
     ("shufflenet_v2_x0_5", 64),
+    ("efficientnet_b0", 64),
+    ("vit_tiny", 32),       # torchvision's VisionTransformer, reduced config
 ]
+
+
+def build(name):
+    if name == "vit_tiny":
+        from torchvision.models.vision_transformer import VisionTransformer
+        model = VisionTransformer(image_size=32, patch_size=8, num_layers=2, num_heads=2,
+                                  hidden_dim=24, mlp_dim=40, num_classes=10)
+        torch.nn.init.normal_(model.heads.head.weight, std=0.2)   # zero-initialised by default
+        return model
+    return getattr(torchvision.models, name)(num_classes=10)
 
 
 @pytest.mark.parametrize("name, resolution", ZOO, ids=[n for n, _ in ZOO])
 def test_zoo_parity(tmp_path, name, resolution):
     torch.manual_seed(0)
-    model = getattr(torchvision.models, name)(num_classes=10)
+    model = build(name)
     convert(model, scheme="denseshift", bits=3)
     shape = (3, resolution, resolution)
     calibrate_batchnorms(model, shape)
