@@ -313,6 +313,27 @@ def test_attention_parity(tmp_path, batch_first):
     parity(Attention(batch_first), (5, 12), tmp_path, batch=2)
 
 
+class CrossAttention(nn.Module):
+    """kdim/vdim != embed_dim, constant bool key padding mask, per-head weights."""
+
+    def __init__(self):
+        super().__init__()
+        self.attn = nn.MultiheadAttention(12, 2, kdim=7, vdim=5, batch_first=True)
+        self.register_buffer("padding", torch.tensor([[False, False, True, False, True],
+                                                      [False, True, False, False, False]]))
+        self.register_buffer("float_mask", torch.randn(5, 5))
+
+    def forward(self, x):                     # (2, 5, 12)
+        out, weights = self.attn(x, x[..., :7] * 2.0, x[..., 3:8], key_padding_mask=self.padding,
+                                 attn_mask=self.float_mask, average_attn_weights=False)
+        return torch.cat([out.flatten(1), weights.flatten(1)], dim=1)
+
+
+@needs_project
+def test_cross_attention_parity(tmp_path):
+    parity(CrossAttention(), (5, 12), tmp_path, batch=2)
+
+
 class TinyViT(nn.Module):
     """Patch embedding conv, class token, learned positions, pre-norm encoder."""
 
@@ -391,6 +412,28 @@ class RNNClassifier(nn.Module):
         h = state[0] if self.lstm else state
         last = out[:, -1] if self.rnn.batch_first else out[-1]
         return self.fc(last) + h[-1].sum(1, keepdim=True)
+
+
+class GivenState(nn.Module):
+    """Initial states given as (constant) tensors."""
+
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(6, 5, num_layers=2, batch_first=True)
+        self.gru = nn.GRU(5, 4, batch_first=True, bidirectional=True)
+        self.h0 = nn.Parameter(torch.randn(2, 3, 5))
+        self.c0 = nn.Parameter(torch.randn(2, 3, 5))
+        self.g0 = nn.Parameter(torch.randn(2, 3, 4))
+
+    def forward(self, x):
+        y, (h, c) = self.lstm(x, (self.h0, self.c0))
+        z, g = self.gru(y, self.g0)
+        return torch.cat([z.flatten(1), h.transpose(0, 1).flatten(1), c[1], g[0]], dim=1)
+
+
+@needs_project
+def test_rnn_given_state_parity(tmp_path):
+    parity(GivenState(), (4, 6), tmp_path, batch=3)
 
 
 def test_lstm_export_is_unrolled():
