@@ -739,7 +739,9 @@ class Exporter:
                 x = self._layer_norm_module(f"{name}.norm", module.norm, x)
             return x
         if isinstance(module, (nn.LSTM, nn.GRU)):
-            return self._rnn(name, module, x, args[1] if len(args) > 1 else kwargs.get("hx"))
+            need_states = any(u.target is not operator.getitem or u.args[1] != 0 for u in node.users)
+            return self._rnn(name, module, x, args[1] if len(args) > 1 else kwargs.get("hx"),
+                             need_states)
         raise ExportError(f"unsupported module '{name}' ({type(module).__name__}); "
                           "see the export contract in docs/python.md")
 
@@ -1038,7 +1040,7 @@ class Exporter:
 
     # ----- recurrent layers -----
 
-    def _rnn(self, name, rnn, x, hx):
+    def _rnn(self, name, rnn, x, hx, need_states=True):
         """``nn.LSTM`` / ``nn.GRU`` unrolled over the static sequence length.
 
         Per layer and direction: one input projection for all time steps (a
@@ -1153,6 +1155,8 @@ class Exporter:
                                                   state_shape, [i, 0, 0], [1, batch, hidden])
             return Value(result, state_shape)
 
+        if not need_states:    # only the output sequence is used
+            return (output, (None, None)) if lstm else (output, None)
         h_n = stack(finals_h, "h_n")
         return (output, (h_n, stack(finals_c, "c_n"))) if lstm else (output, h_n)
 
