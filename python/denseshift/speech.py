@@ -368,6 +368,10 @@ def read_manifest(directory):
                           f"this code makes version {PROTOCOL_VERSION}; {rebuild}")
     if protocol_hash(proto) != manifest.get("protocol_hash"):
         raise SpeechError(f"{path}: the protocol does not match its hash (edited or corrupt); {rebuild}")
+    expected = {f"{split}.{ext}" for split in SPLITS for ext in ("npy", "json")}
+    if not expected <= set(files):
+        raise SpeechError(f"{path} is corrupt (it lists no hash for "
+                          f"{', '.join(sorted(expected - set(files)))}); {rebuild}")
     for name, info in files.items():
         file_path = os.path.join(directory, name)
         if not os.path.isfile(file_path):
