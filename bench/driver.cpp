@@ -203,6 +203,22 @@ Candidate sharedObject(const std::string &name, const std::string &path) {
   c.name = name;
   c.info = path;
   c.run = [fn](const float *in, float *out) { fn(in, out); };
+  // The reentrant form on a workspace held across calls, as an application
+  // that calls the model in a loop would (runtime/denseshift_runtime.h).
+  using WsFn = int (*)(const float *, float *, void *);
+  using SizeFn = size_t (*)();
+  auto wsFn = reinterpret_cast<WsFn>(dlsym(handle, "forward_ws"));
+  auto sizeFn = reinterpret_cast<SizeFn>(dlsym(handle, "forward_workspace_size"));
+  if (wsFn && sizeFn) {
+    size_t bytes = sizeFn();
+    std::shared_ptr<void> ws(std::aligned_alloc(64, (bytes / 64 + 1) * 64),
+                             std::free);
+    c.info += " (forward_ws)";
+    c.run = [wsFn, ws](const float *in, float *out) {
+      if (wsFn(in, out, ws.get()) != 0)
+        throw std::runtime_error("forward_ws refused its workspace");
+    };
+  }
   return c;
 }
 

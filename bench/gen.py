@@ -51,12 +51,41 @@ LAYERS = {
 
 # Whole models of the training frontend (python/denseshift), exported by its
 # exporter: name -> (architecture, batch, description).
+# "tv:NAME" is torchvision's architecture (random init: no weights offline)
+# converted by denseshift.convert(scheme="denseshift", bits=3), first and last
+# layers kept in float, exported at 3x224x224.
 MODELS = {
     "R20": ("resnet20", 1, "ResNet-20 (frontend), 1x28x28, batch 1"),
     "R20-b32": ("resnet20", 32, "ResNet-20 (frontend), 1x28x28, batch 32"),
     "CNN": ("smallcnn", 1, "small CNN (frontend), 1x28x28, batch 1"),
     "CNN-b32": ("smallcnn", 32, "small CNN (frontend), 1x28x28, batch 32"),
+    "R18": ("tv:resnet18", 1, "torchvision ResNet-18, 3x224x224, batch 1, 3-bit"),
+    "MV2": ("tv:mobilenet_v2", 1, "torchvision MobileNetV2, 3x224x224, batch 1, 3-bit"),
 }
+TORCHVISION_INPUT = (3, 224, 224)
+
+
+def float_twin(shift):
+    """A copy of ``shift`` whose shift layers are nn.Conv2d/nn.Linear holding
+    the effective weights alpha*s*2^e: what PyTorch runs in float."""
+    import copy
+    from torch import nn
+    from denseshift.layers import ShiftConv2d, SHIFT_LAYERS
+    twin = copy.deepcopy(shift)
+    for name, m in list(twin.named_modules()):
+        if not isinstance(m, SHIFT_LAYERS):
+            continue
+        if isinstance(m, ShiftConv2d):
+            new = nn.Conv2d(m.in_channels, m.out_channels, m.kernel_size, m.stride,
+                            m.padding, m.dilation, m.groups, bias=m.bias is not None)
+        else:
+            new = nn.Linear(m.in_features, m.out_features, bias=m.bias is not None)
+        new.weight.data.copy_(m.quantized_weight())
+        if m.bias is not None:
+            new.bias.data.copy_(m.bias.detach())
+        parent, _, leaf = name.rpartition(".")
+        setattr(twin.get_submodule(parent) if parent else twin, leaf, new)
+    return twin.eval()
 
 
 def generate_model(name, out, bits, seed):
@@ -68,42 +97,41 @@ def generate_model(name, out, bits, seed):
     from torch import nn
     sys.path.insert(0, os.path.join(os.path.dirname(HERE), "python"))
     from denseshift.export import export_model
-    from denseshift.layers import SHIFT_LAYERS
     from denseshift.models import build_model, model_config
 
     arch, batch, desc = MODELS[name]
     torch.manual_seed(seed)
-    shift = build_model(model_config(arch, "denseshift", bits))
+    if arch.startswith("tv:"):
+        import torchvision
+        from denseshift.convert import convert
+        shift = convert(getattr(torchvision.models, arch[3:])(), scheme="denseshift", bits=3)
+        bits, input_shape = 3, TORCHVISION_INPUT
+    else:
+        shift = build_model(model_config(arch, "denseshift", bits))
+        input_shape = (1, 28, 28)
     # Non-trivial BatchNorm statistics, so folding is exercised.
     gen_bn = torch.Generator().manual_seed(seed)
     for m in shift.modules():
         if isinstance(m, (nn.BatchNorm2d, nn.BatchNorm1d)):
             c = m.num_features
-            m.running_mean.copy_(0.1 * torch.randn(c, generator=gen_bn))
-            m.running_var.copy_(0.5 + torch.rand(c, generator=gen_bn))
             m.weight.data.copy_(0.5 + torch.rand(c, generator=gen_bn))
             m.bias.data.copy_(0.1 * torch.randn(c, generator=gen_bn))
+            m.reset_running_stats()
+            m.momentum = None  # cumulative average over the calibration batches
+    # Statistics re-estimated on random inputs, as after training: without
+    # them an untrained network's activations grow to ~1e20 over 20 layers,
+    # where peers that reorder sums (XNNPACK) drift by 20%.
+    calib = torch.Generator().manual_seed(seed + 1)
+    shift.train()
+    with torch.no_grad():
+        for _ in range(2):
+            shift(torch.randn((4,) + tuple(input_shape), generator=calib))
     shift.eval()
     text = export_model(shift, batch, [f"bench/gen.py: {arch}, denseshift {bits} bits, "
-                                       f"seed {seed}, untrained"])
-    flt = build_model(model_config(arch, "float", bits)).eval()
-    state = flt.state_dict()
-    shift_state = shift.state_dict()
-    for k in state:
-        if k in shift_state:
-            state[k] = shift_state[k]
-    flt.load_state_dict(state)
-    weights = 0
-    with torch.no_grad():
-        for mname, m in shift.named_modules():
-            if isinstance(m, SHIFT_LAYERS):
-                target = flt.get_submodule(mname)
-                target.weight.copy_(m.quantized_weight())
-                if m.bias is not None:
-                    target.bias.copy_(m.bias)
-        for m in flt.modules():
-            if isinstance(m, (nn.Conv2d, nn.Linear)):
-                weights += m.weight.numel()
+                                       f"seed {seed}, untrained"], input_shape=input_shape)
+    flt = float_twin(shift)
+    weights = sum(m.weight.numel() for m in flt.modules()
+                  if isinstance(m, (nn.Conv2d, nn.Linear)))
     macs = [0]
 
     def count(m, inp, outp):
@@ -115,7 +143,7 @@ def generate_model(name, out, bits, seed):
     hooks = [m.register_forward_hook(count) for m in flt.modules()
              if isinstance(m, (nn.Conv2d, nn.Linear))]
     rng = np.random.default_rng(seed)
-    x = rng.standard_normal((batch, 1, 28, 28)).astype(np.float32)
+    x = rng.standard_normal((batch,) + tuple(input_shape)).astype(np.float32)
     with torch.no_grad():
         y32 = flt(torch.from_numpy(x))
     for h in hooks:
@@ -129,6 +157,11 @@ def generate_model(name, out, bits, seed):
     with open(os.path.join(d, "layer.mlir"), "w") as f:
         f.write(text)
     traced.save(os.path.join(d, "model.pt"))
+    torch.save(flt, os.path.join(d, "model.eager.pt"))
+    # Scripted, not traced, for freeze and XNNPACK: optimize_for_mobile's
+    # conv-BN fusion miscompiles traced modules in torch 1.13 (ResNet-20's
+    # logits off by 10x; the scripted module matches to 4e-7).
+    torch.jit.script(flt).save(os.path.join(d, "model.script.pt"))
     x.astype("<f4").tofile(os.path.join(d, "input.bin"))
     y.astype("<f8").tofile(os.path.join(d, "expected.bin"))
     meta = {"name": name, "kind": "model", "description": desc, "bits": bits,

@@ -43,10 +43,12 @@ LAYER_RUNS = {
     "C-cached": ("C", False),  # same layer, weights left in cache by the previous call
     "D": ("D", False),
     "E": ("E", False),
-    "R20": ("R20", False),     # whole models (frontend), baseline PyTorch
+    "R20": ("R20", False),     # whole models (frontend), baseline the best PyTorch
     "R20-b32": ("R20-b32", False),
     "CNN": ("CNN", False),
     "CNN-b32": ("CNN-b32", False),
+    "R18": ("R18", False),     # torchvision architectures at 3x224x224
+    "MV2": ("MV2", False),
 }
 
 # Candidates in table order. Kinds: which layer kinds they apply to.
@@ -54,6 +56,8 @@ CANDIDATES = {
     "onednn-direct": ("conv",), "onednn-auto": ("conv",), "onednn-direct+reorder": ("conv",),
     "onednn-ip": ("fc",), "onednn-matmul": ("fc",),
     "pytorch": ("conv", "fc", "model"),
+    # Models: eager is `pytorch`; frozen TorchScript and the XNNPACK path.
+    "pytorch-freeze": ("model",), "pytorch-xnnpack": ("model",),
     "mlir-loops": ("conv", "fc", "model"), "mlir-vec": ("conv", "fc"),
     # Not on whole models: ds-avx2-fma takes 50-80 s to compile ResNet-20 (the
     # full run would pass 10 minutes) and the -fast/-fma variants are covered
@@ -245,7 +249,7 @@ def main():
         work = os.path.join(out, "layers", d, "cand")
         os.makedirs(work, exist_ok=True)
         for c in cands:
-            if meta["kind"] not in CANDIDATES[c] or c in ONEDNN or c == "pytorch":
+            if meta["kind"] not in CANDIDATES[c] or c in ONEDNN or c.startswith("pytorch"):
                 continue
             if c.startswith("ds-avx512") and "avx512f" not in flags:
                 compiled[d, c] = {"error": "SKIP: host has no AVX-512"}
@@ -318,7 +322,7 @@ def main():
                 continue
             if c in ONEDNN:
                 specs.append(c)
-            elif c != "pytorch":
+            elif not c.startswith("pytorch"):
                 info = compiled[d, c]
                 if "so" in info:
                     specs.append(f"{c}={info['so']}")
@@ -326,9 +330,10 @@ def main():
         pinned = ["flock", LOCK, "taskset", "-c", args.cpu]
         if specs:
             subprocess.run(pinned + [driver] + common + specs, env=env)
-        if "pytorch" in cands:
-            subprocess.run(pinned + ["/usr/bin/python3", os.path.join(HERE, "torch_bench.py")]
-                           + common, env=env)
+        for c in cands:
+            if c.startswith("pytorch") and meta["kind"] in CANDIDATES[c]:
+                subprocess.run(pinned + ["/usr/bin/python3", os.path.join(HERE, "torch_bench.py")]
+                               + common + ["--variant", c], env=env)
 
     # 4. Report.
     records = []

@@ -27,14 +27,23 @@ except ImportError as e:  # reported as an ERROR row; the other candidates ran
     TORCH_ERROR = f"PyTorch is missing ({e}); apt-get install python3-torch"
 
 TOLERANCE = 1e-5
+# model.eager.pt pickles the frontend's own modules (denseshift.models).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                "python"))
 
 
-def build(layer_dir, meta):
+def build(layer_dir, meta, variant="pytorch"):
     x = torch.from_numpy(np.fromfile(os.path.join(layer_dir, "input.bin"), dtype="<f4")
                          .reshape(meta["input_shape"]))
     if meta["kind"] == "model":
-        model = torch.jit.load(os.path.join(layer_dir, "model.pt")).eval()
-        return x, model, "torch.jit float model"
+        if variant == "pytorch":
+            model = torch.load(os.path.join(layer_dir, "model.eager.pt")).eval()
+            return x, model, "eager nn.Module"
+        scripted = torch.jit.load(os.path.join(layer_dir, "model.script.pt")).eval()
+        if variant == "pytorch-freeze":
+            return x, torch.jit.freeze(scripted), "torch.jit.freeze(script)"
+        from torch.utils.mobile_optimizer import optimize_for_mobile
+        return x, optimize_for_mobile(scripted), "optimize_for_mobile(script): XNNPACK"
     w = torch.from_numpy(np.fromfile(os.path.join(layer_dir, "weight.bin"), dtype="<f4")
                          .reshape(meta["weight_shape"]))
     if meta["kind"] == "conv":
@@ -51,21 +60,24 @@ def main():
     p.add_argument("--min-runs", type=int, default=10)
     p.add_argument("--min-time", type=float, default=0.3)
     p.add_argument("--json", required=True)
+    p.add_argument("--variant", default="pytorch",
+                   choices=["pytorch", "pytorch-freeze", "pytorch-xnnpack"],
+                   help="models: eager, frozen TorchScript or the XNNPACK path")
     args = p.parse_args()
 
     with open(os.path.join(args.layer_dir, "layer.json")) as f:
         meta = json.load(f)
     tag = args.tag or meta["name"]
     expected = np.fromfile(os.path.join(args.layer_dir, "expected.bin"), dtype="<f8")
-    record = {"layer": tag, "candidate": "pytorch", "flush": args.flush}
+    record = {"layer": tag, "candidate": args.variant, "flush": args.flush}
     try:
         if torch is None:
             raise RuntimeError(TORCH_ERROR)
         torch.set_num_threads(1)
-        x, fn, what = build(args.layer_dir, meta)
+        x, fn, what = build(args.layer_dir, meta, args.variant)
     except Exception as e:  # a missing file, a bad shape: report, do not crash the run
         record.update(status="ERROR", info=f"{type(e).__name__}: {e}", runs=0)
-        print(f"  {'pytorch':22s} ERROR  [{record['info']}]")
+        print(f"  {args.variant:22s} ERROR  [{record['info']}]")
         with open(args.json, "a") as f:
             f.write(json.dumps(record) + "\n")
         return 1
@@ -104,7 +116,7 @@ def main():
     record.update(status="ok" if ok else "WRONG", info=info, runs=len(times), repeat=repeat,
                   median_s=med, min_s=float(min(times)), max_s=float(max(times)),
                   gmacs=meta["macs"] / med * 1e-9, error=err, non_finite=bad)
-    print(f"  {'pytorch':22s} {record['status']:6s} median {med * 1e6:10.1f} us  "
+    print(f"  {args.variant:22s} {record['status']:6s} median {med * 1e6:10.1f} us  "
           f"min {min(times) * 1e6:10.1f}  max {max(times) * 1e6:10.1f}  "
           f"{record['gmacs']:7.2f} GMAC/s  err {err:.1e}  [{info}]", flush=True)
     with open(args.json, "a") as f:
