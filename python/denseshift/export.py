@@ -36,7 +36,7 @@ INPUT_SHAPE = (1, 28, 28)
 # token ids travel as f32 values ("ids", exact below 2^24) read only by embeddings.
 INPUT_DTYPES = {"float32": ("f32", torch.float32), "int64": ("ids", torch.int64)}
 IDENTITY_MODULES = (nn.Identity, nn.Dropout, nn.Dropout2d, nn.AlphaDropout)
-CONV_MODULES = (nn.Conv2d, ShiftConv2d)
+CONV_MODULES = (nn.Conv2d, ShiftConv2d, nn.Conv1d)
 LINEAR_MODULES = (nn.Linear, ShiftLinear)
 BATCHNORMS = (nn.BatchNorm2d, nn.BatchNorm1d)
 TORCH_DTYPES = {torch.float32: "f32", torch.int32: "i32", torch.int64: "i64", torch.bool: "i1"}
@@ -263,7 +263,7 @@ FUNCTIONS = {
     torch.amax: "amax", "amax": "amax",
     F.adaptive_avg_pool2d: "adaptive_avg_pool2d", F.max_pool2d: "max_pool2d",
     F.avg_pool2d: "avg_pool2d",
-    F.embedding: "embedding",
+    F.embedding: "embedding", F.pad: "pad", F.group_norm: "group_norm",
 }
 try:  # torchvision's fx-wrapped stochastic depth (EfficientNet, ...): identity in eval
     from torchvision.ops import stochastic_depth as _stochastic_depth
@@ -351,8 +351,12 @@ class Exporter:
                 continue
             producer = node.args[0]
             layer = self._module(producer) if isinstance(producer, fx.Node) else None
+            spec = producer.meta.get("ds_spec") if isinstance(producer, fx.Node) else None
+            # a linear folds only on (N, C) (a BatchNorm1d on (N, C, L) normalises dim 1)
+            linear_ok = not isinstance(layer, LINEAR_MODULES) or (
+                isinstance(spec, tuple) and len(spec[0]) == 2)
             if isinstance(layer, CONV_MODULES + LINEAR_MODULES) and len(producer.users) == 1 \
-                    and producer not in self.folded:
+                    and producer not in self.folded and linear_ok:
                 self.folded[producer] = node
             else:
                 self.standalone_bn.add(node)
@@ -714,6 +718,10 @@ class Exporter:
         if isinstance(module, nn.LayerNorm):
             return self.layer_norm(name, x, list(module.normalized_shape), module.weight,
                                    module.bias, module.eps)
+        if isinstance(module, (nn.MaxPool1d, nn.AvgPool1d, nn.AdaptiveAvgPool1d)):
+            return self._pool1d(node, module, x)
+        if isinstance(module, nn.GroupNorm):
+            return self._group_norm(name, module, x)
         if isinstance(module, nn.MaxPool2d):
             return self._max_pool(name, x, module.kernel_size, module.stride, module.padding,
                                   module.dilation, module.ceil_mode, module.return_indices,
@@ -738,7 +746,7 @@ class Exporter:
             if module.norm is not None:
                 x = self._layer_norm_module(f"{name}.norm", module.norm, x)
             return x
-        if isinstance(module, (nn.LSTM, nn.GRU)):
+        if isinstance(module, (nn.LSTM, nn.GRU, nn.RNN)):
             need_states = any(u.target is not operator.getitem or u.args[1] != 0 for u in node.users)
             return self._rnn(name, module, x, args[1] if len(args) > 1 else kwargs.get("hx"),
                              need_states)
@@ -778,6 +786,8 @@ class Exporter:
 
     def _conv(self, node, conv, x):
         x = self._f32(x)
+        if isinstance(conv, nn.Conv1d):
+            return self._conv1d(node, conv, x)
         if len(x.shape) != 4:
             raise ExportError(f"conv '{node.target}' needs an NCHW input, got {x.shape}")
         if getattr(conv, "padding_mode", "zeros") != "zeros" or isinstance(conv.padding, str):
@@ -795,6 +805,77 @@ class Exporter:
         if bias is not None:
             result = self.writer.bias_add(node.target, result, out_shape, bias)
         return Value(result, out_shape)
+
+    def _conv1d(self, node, conv, x):
+        """``nn.Conv1d`` as a 2-D conv with H = 1: (N, C, L) -> (N, C, 1, L),
+        weight (F, C/g, 1, K), then back to (N, F, L')."""
+        if len(x.shape) != 3:
+            raise ExportError(f"conv '{node.target}' needs an NCL input, got {x.shape}")
+        if conv.padding_mode != "zeros" or isinstance(conv.padding, str):
+            raise ExportError(f"conv '{node.target}': only numeric zero padding is supported")
+        out_shape = self._out_shape(node)
+        bn = self.folded.get(node)
+        weight, bias = folded_weight_and_bias(conv, self._module(bn) if bn is not None else None)
+        hints = self._layer_comment(node.target, conv, bn)
+        n, c, length = x.shape
+        x4 = self.reshape(node.target + "_2d", x, [n, c, 1, length])
+        xs, shape = x4.ssa, x4.shape
+        pad = conv.padding[0]
+        if pad:
+            xs, shape = self.writer.pad(node.target, xs, shape, (0, pad), (0, pad), 0.0)
+        out4 = [out_shape[0], out_shape[1], 1, out_shape[2]]
+        result = self.writer.conv2d(node.target, xs, shape, weight[:, :, None, :],
+                                    (1, conv.stride[0]), (1, conv.dilation[0]), conv.groups, out4,
+                                    hints)
+        if bias is not None:
+            result = self.writer.bias_add(node.target, result, out4, bias)
+        return self.reshape(node.target + "_1d", Value(result, out4), out_shape)
+
+    def _pool1d(self, node, pool, x):
+        """1-D pools as 2-D pools over (N, C, 1, L)."""
+        x = self._f32(x)
+        if len(x.shape) != 3:
+            raise ExportError(f"pool '{node.target}' needs an NCL input, got {x.shape}")
+        name, out_shape = node.target, self._out_shape(node)
+        n, c, length = x.shape
+        x4 = self.reshape(name + "_2d", x, [n, c, 1, length])
+        out4 = [n, c, 1, out_shape[2]]
+
+        def one(v):
+            return v[0] if isinstance(v, (tuple, list)) else v
+
+        if isinstance(pool, nn.AdaptiveAvgPool1d):
+            y = self._adaptive_avg_pool(name, x4, out4)
+        elif isinstance(pool, nn.MaxPool1d):
+            stride = one(pool.stride) if pool.stride not in (None, [], ()) else one(pool.kernel_size)
+            y = self._max_pool(name, x4, (1, one(pool.kernel_size)), (1, stride),
+                               (0, one(pool.padding)), (1, one(pool.dilation)), pool.ceil_mode,
+                               pool.return_indices, out4)
+        else:
+            stride = one(pool.stride) if pool.stride not in (None, [], ()) else one(pool.kernel_size)
+            y = self._avg_pool(name, x4, (1, one(pool.kernel_size)), (1, stride),
+                               (0, one(pool.padding)), pool.ceil_mode, pool.count_include_pad, None,
+                               out4)
+        return self.reshape(name + "_1d", y, out_shape)
+
+    def _group_norm(self, name, gn, x):
+        """(N, C, *) -> (N, G, rest): normalise over the last dim like layer_norm,
+        back to the input shape, then the per-channel affine."""
+        x = self._f32(x)
+        n, c = x.shape[:2]
+        g = gn.num_groups
+        rest = int(np.prod(x.shape[1:])) // g
+        grouped = self.reshape(name + "_grouped", x, [n, g, rest])
+        y = self.layer_norm(name + "_norm", grouped, [rest], None, None, gn.eps)
+        y = self.reshape(name + "_ungrouped", y, x.shape)
+        if not gn.affine:
+            return y
+        w = self.writer.constant(name + "_weight", _numpy_f32(gn.weight))
+        b = self.writer.constant(name + "_bias", _numpy_f32(gn.bias))
+        inputs = [(y.ssa, x.shape, "f32", list(range(len(x.shape)))),
+                  (w, [c], "f32", [1]), (b, [c], "f32", [1])]
+        return Value(self.writer.generic(name, inputs, x.shape,
+                                         lambda bb, a: bb.add(bb.mul(a[0], a[1]), a[2])), x.shape)
 
     def _linear_module(self, name, linear, x, bn_node=None):
         bn = self._module(bn_node) if bn_node is not None else None
@@ -1048,7 +1129,10 @@ class Exporter:
         two elementwise ``linalg.generic`` cells; outputs are inserted into the
         (B, T, D*H) sequence with ``tensor.insert_slice``."""
         lstm = isinstance(rnn, nn.LSTM)
-        kind = "LSTM" if lstm else "GRU"
+        elman = isinstance(rnn, nn.RNN)
+        kind = "LSTM" if lstm else "RNN" if elman else "GRU"
+        if elman and rnn.nonlinearity not in ("tanh", "relu"):
+            raise ExportError(f"RNN '{name}': nonlinearity {rnn.nonlinearity!r} is not supported")
         x = self._f32(x, f"the {kind} input")
         if getattr(rnn, "proj_size", 0):
             raise ExportError(f"{kind} '{name}': proj_size is not supported")
@@ -1058,7 +1142,7 @@ class Exporter:
             x = self.transpose(f"{name}_input_bt", x, [1, 0, 2])
         batch, steps, _ = x.shape
         hidden, dirs, layers = rnn.hidden_size, 2 if rnn.bidirectional else 1, rnn.num_layers
-        gates = 4 if lstm else 3
+        gates = 4 if lstm else 1 if elman else 3
         state_shape = [layers * dirs, batch, hidden]
         h0 = c0 = None
         if hx is not None:
@@ -1084,11 +1168,11 @@ class Exporter:
                     b_hh = getattr(rnn, "bias_hh" + suffix).detach().double()
                 x_bias = None
                 if rnn.bias:
-                    x_bias = (b_ih + b_hh if lstm else b_ih).to(torch.float32).numpy()
+                    x_bias = (b_ih if not (lstm or elman) else b_ih + b_hh).to(torch.float32).numpy()
                 xproj = self.linear(f"{tag}_xproj", layer_input, w_ih.T, x_bias)
                 w_hh = self.writer.constant(f"{tag}_whh", w_hh_t)
                 h_bias = self.writer.constant(f"{tag}_bhh", b_hh.to(torch.float32).numpy()) \
-                    if (rnn.bias and not lstm) else None
+                    if (rnn.bias and not (lstm or elman)) else None
                 index = layer * dirs + direction
 
                 def initial(state):
@@ -1114,7 +1198,11 @@ class Exporter:
                             (h_bias, tensor_type([gates * hidden]), "affine_map<(d0, d1) -> (d1)>")],
                             shape, ["%sum = arith.addf %in0, %in1 : f32", "linalg.yield %sum : f32"])
                     hw = Value(hw, shape)
-                    if lstm:
+                    if elman:
+                        act = "tanh" if rnn.nonlinearity == "tanh" else "relu"
+                        h = self.elementwise(f"{st}_h", [xt, hw], shape,
+                                             lambda b, u, v: UNARY[act](b, b.add(u, v)))
+                    elif lstm:
                         g = self.elementwise(f"{st}_gates", [xt, hw], shape,
                                              lambda b, u, v: b.add(u, v))
                         i_, f_, g_, o_ = (self.slice(f"{st}_{n}", g, [0, j * hidden], [batch, hidden],
@@ -1326,6 +1414,30 @@ class Exporter:
         if training and p > 0:
             raise ExportError("stochastic_depth in training mode (call model.eval())")
         return self._tensor(x)
+
+    def _op_pad(self, node, x, pad, mode="constant", value=None):
+        x = self._f32(x)
+        if mode != "constant":
+            raise ExportError(f"F.pad mode {mode!r} is not supported (constant only)")
+        rank = len(x.shape)
+        low, high = [0] * rank, [0] * rank
+        for i in range(len(pad) // 2):       # pairs from the last dimension backwards
+            low[rank - 1 - i], high[rank - 1 - i] = int(pad[2 * i]), int(pad[2 * i + 1])
+        if min(low + high) < 0:
+            raise ExportError("F.pad with negative padding (cropping) is not supported")
+        ssa, shape = self.writer.pad_nd(node.name, self.ssa(x), x.shape, low, high,
+                                        0.0 if value is None else float(value))
+        return Value(ssa, shape)
+
+    def _op_group_norm(self, node, x, num_groups, weight=None, bias=None, eps=1e-5):
+        if weight is not None or bias is not None:
+            gn = nn.GroupNorm(num_groups, x.shape[1], eps)
+            with torch.no_grad():
+                gn.weight.copy_(torch.from_numpy(weight.const) if weight is not None else 1.0)
+                gn.bias.copy_(torch.from_numpy(bias.const) if bias is not None else 0.0)
+        else:
+            gn = nn.GroupNorm(num_groups, x.shape[1], eps, affine=False)
+        return self._group_norm(node.name, gn, x)
 
     def _op_split(self, node, x, *args, **kwargs):
         x = self._tensor(x)

@@ -176,15 +176,15 @@ def test_reference_models_export_and_parse(name, tmp_path):
 class Unsupported(nn.Module):
     def __init__(self):
         super().__init__()
-        self.act = nn.GroupNorm(1, 1)
+        self.act = nn.Upsample(scale_factor=2)
 
     def forward(self, x):
         return self.act(x)
 
 
 @pytest.mark.parametrize("model, message", [
-    (Unsupported(), r"unsupported module 'act' \(GroupNorm\)"),
-    (nn.Sequential(nn.Flatten(2), nn.Conv1d(1, 2, 3)), r"unsupported module '1' \(Conv1d\)"),
+    (Unsupported(), r"unsupported module 'act' \(Upsample\)"),
+    (nn.Sequential(nn.ConvTranspose2d(1, 2, 3)), r"unsupported module '0' \(ConvTranspose2d\)"),
     (nn.Sequential(nn.BatchNorm2d(1, track_running_stats=False)), "no running statistics"),
     (nn.Sequential(nn.AvgPool2d(3, ceil_mode=True)), "ceil_mode"),
     (nn.Sequential(nn.Flatten(), nn.Linear(784, 2), nn.Softmax(dim=1)), None),   # supported now
@@ -218,10 +218,10 @@ def test_cli_unsupported_model_leaves_no_file(tmp_path, capsys, monkeypatch):
     config = model_config("smallcnn", "float")
     save_checkpoint(str(tmp_path / "c.pt"), config, build_model(config), None, 1, [])
     monkeypatch.setattr(export, "load_model",
-                        lambda path: (nn.Sequential(nn.Conv2d(1, 2, 3), nn.GroupNorm(1, 2)).eval(), config))
+                        lambda path: (nn.Sequential(nn.Conv2d(1, 2, 3), nn.InstanceNorm2d(2)).eval(), config))
     out = tmp_path / "model.mlir"
     assert export.main([str(tmp_path / "c.pt"), "-o", str(out)]) == 2
-    assert "GroupNorm" in capsys.readouterr().err
+    assert "InstanceNorm2d" in capsys.readouterr().err
     assert sorted(os.listdir(tmp_path)) == ["c.pt"]
 
 

@@ -481,6 +481,48 @@ def test_embedding_parity(tmp_path):
     parity(TokenClassifier(), (11,), tmp_path, batch=2, input_dtype="int64", vocab=37)
 
 
+class Speech(nn.Module):
+    """1-D convs (BatchNorm folded, grouped, depthwise dilated), GroupNorm,
+    1-D pools, F.pad, Elman RNNs (tanh and relu)."""
+
+    def __init__(self):
+        super().__init__()
+        self.c1 = nn.Conv1d(13, 16, 5, stride=2, padding=2)
+        self.bn1 = nn.BatchNorm1d(16)
+        self.c2 = nn.Conv1d(16, 16, 3, padding=1, groups=4)
+        self.gn = nn.GroupNorm(4, 16)
+        self.c3 = nn.Conv1d(16, 16, 3, padding=2, dilation=2, groups=16)
+        self.mp = nn.MaxPool1d(3, stride=2, padding=1, ceil_mode=True)
+        self.ap = nn.AvgPool1d(2)
+        self.gap = nn.AdaptiveAvgPool1d(1)
+        self.rnn = nn.RNN(16, 7, batch_first=True, bidirectional=True)
+        self.rnn2 = nn.RNN(16, 5, nonlinearity="relu")
+        self.fc = nn.Linear(16 + 14 + 5, 3)
+
+    def forward(self, x):                     # (B, 13, 23) features x frames
+        x = F.pad(x, (1, 2), value=0.5)
+        y = F.relu(self.bn1(self.c1(x)))
+        y = self.c3(self.gn(self.c2(y))) + F.group_norm(y, 2)
+        y = self.ap(self.mp(y))
+        r, _ = self.rnn(y.transpose(1, 2))
+        r2, _ = self.rnn2(y.permute(2, 0, 1))
+        return self.fc(torch.cat([self.gap(y).flatten(1), r[:, -1], r2[-1]], 1))
+
+
+def test_speech_forms():
+    text = export_model(calibrate_batchnorms(Speech(), (13, 23)), 3, input_shape=(13, 23))
+    assert re.search(r"tensor.expand_shape %\w+ \[\[0\], \[1\], \[2, 3\]\] output_shape \[3, 13, 1, 26\]", text)
+    assert re.search(r"linalg.conv_2d_nchw_fchw .* tensor<16x13x1x5xf32>\)", text)
+    assert "BatchNorm '" in text and "folded" in text            # bn1 folded into c1
+    assert "linalg.depthwise_conv_2d_nchw_chw" in text and "linalg.conv_2d_ngchw_fgchw" in text
+    assert "RNN, 1 layer(s), 2 direction(s), hidden 7, unrolled over 3 steps" in text
+
+
+@needs_project
+def test_speech_parity(tmp_path):
+    parity(calibrate_batchnorms(Speech(), (13, 23)), (13, 23), tmp_path, batch=3)
+
+
 # ----- pools, standalone BatchNorm, dropout -----
 
 class PoolsAndNorms(nn.Module):
@@ -580,7 +622,8 @@ class InputMask(nn.Module):
     (DataDependent(), (4,), r"'item' reads tensor data"),
     (InputMask(), (5, 8), r"key_padding_mask must be a constant .*module 'attn' "
                           r"\(MultiheadAttention\)"),
-    (nn.Sequential(nn.Flatten(), nn.GroupNorm(1, 4)), (2, 2), r"unsupported module '1' \(GroupNorm\)"),
+    (nn.Sequential(nn.Upsample(scale_factor=2)), (1, 3, 3), r"unsupported module '0' \(Upsample\)"),
+    (nn.Sequential(nn.RNN(4, 3, batch_first=True)), (4,), r"needs a batched 3-D input"),
     (nn.Sequential(nn.Embedding(5, 3)), (4,), r"fails on the example input at node _0 \(module "
                                               r"'0' \(Embedding\)\): RuntimeError: Expected tensor"),
 ])
