@@ -158,6 +158,11 @@ class Value:
         return f"Value({self.ssa}, {self.shape}, {self.dtype})"
 
 
+def _elem(dtype):
+    """MLIR element type of a Value's dtype (token ids are carried as f32)."""
+    return "f32" if dtype == "ids" else dtype
+
+
 def _as_pair(value):
     return tuple(value) if isinstance(value, (tuple, list)) else (value, value)
 
@@ -541,7 +546,7 @@ class Exporter:
 
     def reshape(self, hint, x, new_shape):
         x = self._tensor(x)
-        ssa, shape = self.writer.reshape(hint, self.ssa(x), x.shape, new_shape, x.dtype)
+        ssa, shape = self.writer.reshape(hint, self.ssa(x), x.shape, new_shape, _elem(x.dtype))
         return Value(ssa, shape, x.dtype)
 
     def transpose(self, hint, x, perm):
@@ -671,7 +676,7 @@ class Exporter:
         if list(sizes) == x.shape and list(out_shape) == x.shape:
             return x
         ssa = self.writer.extract_slice(hint, self.ssa(x), x.shape, offsets, sizes, strides,
-                                        out_shape, x.dtype)
+                                        out_shape, _elem(x.dtype))
         return Value(ssa, out_shape, x.dtype)
 
     def zeros(self, hint, shape):

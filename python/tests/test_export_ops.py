@@ -523,6 +523,24 @@ def test_speech_parity(tmp_path):
     parity(calibrate_batchnorms(Speech(), (13, 23)), (13, 23), tmp_path, batch=3)
 
 
+class SlicedIds(nn.Module):
+    """Ids sliced and reshaped before the lookup (they stay f32-carried ids)."""
+
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Embedding(11, 8)
+        self.fc = nn.Linear(8, 3)
+
+    def forward(self, ids):                   # (B, 7)
+        rest = ids[:, 1:].reshape(ids.shape[0], 2, 3).flatten(1)
+        return self.fc(self.embed(rest).mean(1)) + self.fc(self.embed(ids[:, 0]))
+
+
+@needs_project
+def test_embedding_of_sliced_ids_parity(tmp_path):
+    parity(SlicedIds(), (7,), tmp_path, batch=2, input_dtype="int64", vocab=11)
+
+
 # ----- pools, standalone BatchNorm, dropout -----
 
 class PoolsAndNorms(nn.Module):
