@@ -611,6 +611,18 @@ def test_cli_input_shape_and_config_default(tmp_path, monkeypatch, capsys):
     assert not bad.exists()
 
 
+def test_cli_token_input(tmp_path, monkeypatch):
+    monkeypatch.setattr(export, "load_model", lambda path: (
+        TokenClassifier().eval(),
+        {"model": "tokens", "scheme": "float", "bits": 3, "input_shape": [11],
+         "input_dtype": "int64"}))
+    out = tmp_path / "m.mlir"
+    assert export.main(["c.pt", "-o", str(out), "--batch", "3"]) == 0     # dtype from the config
+    assert "func.func @forward(%arg0: tensor<3x11xf32>) -> tensor<3x3xf32>" in out.read_text()
+    assert export.main(["c.pt", "-o", str(out), "--input-dtype", "float32"]) == 2  # ids as floats
+    assert "tensor<3x11xf32>" in out.read_text()     # the earlier output is left untouched
+
+
 def test_api_input_shapes():
     seq = nn.Sequential(nn.Linear(40, 8), nn.Tanh()).eval()
     assert "tensor<4x16x40xf32>" in export_model(seq, 4, input_shape=(16, 40))
