@@ -1612,6 +1612,10 @@ def main(argv=None):
     except (ExportError, CheckpointError, OSError) as err:
         print(f"denseshift.export: error: {err}", file=sys.stderr)
         return 2
+    except Exception as err:  # never a bare traceback; still say what it was
+        print(f"denseshift.export: error: internal error: {type(err).__name__}: {err}",
+              file=sys.stderr)
+        return 2
     print(f"wrote {args.output}")
     return 0
 

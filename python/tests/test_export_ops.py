@@ -657,6 +657,7 @@ class InputMask(nn.Module):
     (nn.Sequential(nn.Embedding(5, 3)), (4,), r"fails on the example input at node _0 \(module "
                                               r"'0' \(Embedding\)\): RuntimeError: Expected tensor"),
 ])
+@pytest.mark.filterwarnings("ignore:Converting mask without torch.bool")
 def test_bad_models_raise_export_error_naming_the_node(model, shape, message):
     with pytest.raises(ExportError, match=message):
         export_model(model.eval(), 2, input_shape=shape)
