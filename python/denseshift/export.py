@@ -91,6 +91,7 @@ class _Recorder(fx.Interpreter):
             raise ExportError(f"the model fails on the example input at node {n.name} "
                               f"({_label_of(n, self.module)}): {type(err).__name__}: {err}") from err
         n.meta["ds_spec"] = _spec(result)
+        n.meta["ds_dependent"] = n in self.dependent
         if n not in self.dependent or not _has_tensor(result):
             n.meta["ds_value"] = result.detach() if isinstance(result, torch.Tensor) else result
         return result
@@ -397,7 +398,8 @@ class Exporter:
                                       INPUT_DTYPES[self.input_dtype][0])
             return
         if "ds_value" in node.meta:  # static: parameters, sizes, input-independent tensors
-            if node.op == "call_method" and node.target in DATA_DEPENDENT:
+            if node.op == "call_method" and node.target in DATA_DEPENDENT \
+                    and node.meta.get("ds_dependent"):
                 raise ExportError(f"'{node.target}' reads tensor data at export time "
                                   "(data-dependent control flow is not supported)")
             self.values[node] = self._static(node.meta["ds_value"])
@@ -429,13 +431,12 @@ class Exporter:
 
     def _static(self, value):
         if isinstance(value, torch.Tensor):
-            dtype = TORCH_DTYPES.get(value.dtype)
-            if dtype is None:
-                raise ExportError(f"tensors of type {value.dtype} are not supported")
-            array = value.detach().cpu().numpy()
-            if dtype == "f32":
-                array = np.ascontiguousarray(array, dtype=np.float32)
-            return Value(None, list(value.shape), dtype, array)
+            if value.is_floating_point():       # float constants are written as f32
+                return Value(None, list(value.shape), "f32", _numpy_f32(value))
+            # other constants (bool masks, int buffers) are only read at export time;
+            # ssa() refuses to write them
+            dtype = TORCH_DTYPES.get(value.dtype, str(value.dtype))
+            return Value(None, list(value.shape), dtype, value.detach().cpu().numpy())
         if isinstance(value, tuple):
             return tuple(self._static(v) for v in value)
         if isinstance(value, list):

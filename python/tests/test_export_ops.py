@@ -690,3 +690,13 @@ def test_cli_bad_model_exit_2_no_file(tmp_path, monkeypatch, capsys):
     err = capsys.readouterr().err
     assert err.startswith("denseshift.export: error:") and "LSTM" in err and "Traceback" not in err
     assert not out.exists() and os.listdir(tmp_path) == []
+
+
+def test_cli_unexpected_error_is_one_line(tmp_path, monkeypatch, capsys):
+    def broken(path):
+        raise ValueError("something odd")
+
+    monkeypatch.setattr(export, "load_model", broken)
+    assert export.main(["c.pt", "-o", str(tmp_path / "m.mlir")]) == 2
+    assert capsys.readouterr().err == "denseshift.export: error: internal error: ValueError: something odd\n"
+    assert os.listdir(tmp_path) == []
