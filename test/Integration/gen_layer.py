@@ -147,6 +147,9 @@ class Conv:
             (self.f, self.cg, self.kh, self.kw), args.bits, args.format,
             args.emin, args.alpha_range, rng)
         self.fan_in = self.cg * self.kh * self.kw
+        self.bias = (rng.uniform(-1.0, 1.0, size=self.f).astype(np.float32)
+                     if args.bias else None)
+        self.activation = args.activation
 
     def depthwise(self):
         return self.g > 1 and self.g == self.c and self.f == self.c
@@ -231,7 +234,51 @@ class Conv:
             ]
         head = [f"  %w = arith.constant dense<{hex_literal(weight)}> : "
                 f"{tensor_type(weight.shape)}"]
-        return head + lines + [f"  return %y : {out}"]
+        return head + lines + self._epilogue(out)
+
+    def _epilogue(self, out):
+        """The frontend's form of a bias add and an activation after a conv."""
+        lines, y = [], "%y"
+        maps = ["affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>",
+                "affine_map<(d0, d1, d2, d3) -> (d1)>"]
+        par = '["parallel", "parallel", "parallel", "parallel"]'
+        if self.bias is not None:
+            bias = f"tensor<{self.f}xf32>"
+            lines += [
+                f"  %b = arith.constant dense<{hex_literal(self.bias)}> : {bias}",
+                f"  %yb_empty = tensor.empty() : {out}",
+                f"  %yb = linalg.generic {{indexing_maps = [{maps[0]}, {maps[1]}, {maps[0]}], "
+                f"iterator_types = {par}}} ins(%y, %b : {out}, {bias}) outs(%yb_empty : {out}) {{",
+                "  ^bb0(%a: f32, %c: f32, %o: f32):",
+                "    %s = arith.addf %a, %c : f32",
+                "    linalg.yield %s : f32",
+                f"  }} -> {out}",
+            ]
+            y = "%yb"
+        if self.activation != "none":
+            clamp = ["    %lo = arith.constant 0.000000e+00 : f32",
+                     "    %m = arith.maximumf %a, %lo : f32"]
+            if self.activation == "relu6":
+                clamp += ["    %hi = arith.constant 6.000000e+00 : f32",
+                          "    %r = arith.minimumf %m, %hi : f32"]
+            last = "%r" if self.activation == "relu6" else "%m"
+            lines += [f"  %ya_empty = tensor.empty() : {out}",
+                      f"  %ya = linalg.generic {{indexing_maps = [{maps[0]}, {maps[0]}], "
+                      f"iterator_types = {par}}} ins({y} : {out}) outs(%ya_empty : {out}) {{",
+                      "  ^bb0(%a: f32, %o: f32):"] + clamp + [
+                      f"    linalg.yield {last} : f32", f"  }} -> {out}"]
+            y = "%ya"
+        return lines + [f"  return {y} : {out}"]
+
+    def epilogue(self, y):
+        """float64 bias and activation; NaN propagates as arith.maximumf does."""
+        if self.bias is not None:
+            y = y + self.bias.astype(np.float64).reshape(1, -1, 1, 1)
+        if self.activation in ("relu", "relu6"):
+            y = np.where(np.isnan(y), y, np.maximum(y, 0.0))
+        if self.activation == "relu6":
+            y = np.where(np.isnan(y), y, np.minimum(y, 6.0))
+        return y
 
     @staticmethod
     def _fill(name, ty):
@@ -358,7 +405,7 @@ def reference(layer, x):
     y = np.where(pos > 0, np.inf, np.where(neg > 0, -np.inf, finite))
     y = np.where((nan_terms > 0) | ((pos > 0) & (neg > 0)), np.nan, y)
     assert np.all(np.abs(finite) < F32_MAX / 4), "finite part near overflow"
-    return y
+    return layer.epilogue(y) if isinstance(layer, Conv) else y
 
 
 def main():
@@ -373,6 +420,10 @@ def main():
     conv.add_argument("--dilation", default="1", help="D or DHxDW")
     conv.add_argument("--groups", type=int, default=1,
                       help="groups == channels == filters gives depthwise")
+    conv.add_argument("--bias", action="store_true",
+                      help="add a per-channel bias after the conv (linalg.generic)")
+    conv.add_argument("--activation", choices=["none", "relu", "relu6"], default="none",
+                      help="then an activation (linalg.generic of maximumf/minimumf)")
     conv.add_argument("--group-op", choices=["fgchw", "gfchw"], default="fgchw",
                       help="linalg.conv_2d_ngchw_* op for 1 < groups")
     fc = sub.add_parser("fc", help="fully connected: (MxK) @ (KxN)")

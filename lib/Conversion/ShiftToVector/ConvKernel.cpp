@@ -289,10 +289,11 @@ LogicalResult kernel::generateConv2D(KernelSpec spec) {
 
   // The driver also depends on the code format it decodes.
   std::string driverKey =
-      spec.isFloat() ? key + "_f32_driver"
+      spec.isFloat() ? key + "_f32"
                      : key + "_b" + std::to_string(spec.encoding.getBits()) +
                            (spec.encoding.getZeroFree() ? "z" : "w") +
-                           (spec.fastMode ? "_fast" : "") + "_driver";
+                           (spec.fastMode ? "_fast" : "");
+  driverKey += epilogueKey(spec) + "_driver";
   auto alphaType = RankedTensorType::get({geo.f}, f32);
   defineWithSharedDriver(
       spec, "conv2d", driverKey,
@@ -453,6 +454,11 @@ LogicalResult kernel::generateConv2D(KernelSpec spec) {
                           b, loc, vecType, yp,
                           ValueRange{nf[0], channel, ohs[0], k.idx(col)});
                       Value scaled = arith::MulFOp::create(b, loc, acc, scales);
+                      if (spec.hasEpilogue())
+                        scaled = applyEpilogue(
+                            k, spec, scaled,
+                            spec.bias.empty() ? Value() : entry->getArgument(5),
+                            nf[1]);
                       SmallVector<Value> at = {nf[0], nf[1], ohs[0],
                                                k.idx(col)};
                       int64_t valid =

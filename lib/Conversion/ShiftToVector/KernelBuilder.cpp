@@ -7,6 +7,8 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/SymbolTable.h"
 
+#include "llvm/Support/Format.h"
+
 #include <cmath>
 
 using namespace mlir;
@@ -27,6 +29,15 @@ FailureOr<KernelSpec> kernel::readSpec(func::FuncOp func) {
   auto cols = dict.getAs<IntegerAttr>("cols");
   if (!mode || !strategy || !lanes || !rows || !cols)
     return failure();
+  if (auto bias = dict.getAs<DenseFPElementsAttr>("bias"))
+    for (APFloat v : bias.getValues<APFloat>())
+      spec.bias.push_back(v.convertToFloat());
+  if (auto clamp = dict.getAs<DenseF32ArrayAttr>("clamp")) {
+    if (clamp.size() != 2 || !(clamp[0] <= clamp[1]))
+      return failure();
+    spec.clampLow = clamp[0];
+    spec.clampHigh = clamp[1];
+  }
   if (spec.floatWeights) {
     if (!spec.floatWeights.getElementType().isF32())
       return failure();
@@ -246,6 +257,9 @@ void kernel::defineWithSharedDriver(const KernelSpec &spec, StringRef family,
     b.setInsertionPoint(layer);
     SmallVector<Type> args(layer.getArgumentTypes());
     args.append({memrefOf(packed), memrefOf(alpha), b.getI32Type()});
+    if (!spec.bias.empty())
+      args.push_back(
+          MemRefType::get({int64_t(spec.bias.size())}, b.getF32Type()));
     driver = func::FuncOp::create(b, loc, name, b.getFunctionType(args, {}));
     driver.setPrivate();
     // One copy of the driver serves every layer of its shape.
@@ -261,9 +275,16 @@ void kernel::defineWithSharedDriver(const KernelSpec &spec, StringRef family,
       layerName + (spec.isFloat() ? "_weights" : "_codes"), packed);
   Value scales = k.constantGlobal(layerName + "_alpha", alpha);
   Value limit = k.i32((spec.maxBiasedExponent() << 23) | 0x7FFFFF);
-  func::CallOp::create(b, loc, driver,
-                       ValueRange{entry->getArgument(0), entry->getArgument(1),
-                                  codes, scales, limit});
+  SmallVector<Value> operands = {entry->getArgument(0), entry->getArgument(1),
+                                 codes, scales, limit};
+  if (!spec.bias.empty()) {
+    auto biasType =
+        RankedTensorType::get({int64_t(spec.bias.size())}, b.getF32Type());
+    operands.push_back(k.constantGlobal(
+        layerName + "_bias",
+        DenseElementsAttr::get(biasType, ArrayRef(spec.bias))));
+  }
+  func::CallOp::create(b, loc, driver, operands);
   func::ReturnOp::create(b, loc);
   layer->removeAttr(kKernelAttrName);
 }
@@ -306,4 +327,42 @@ kernel::createKernels(OpBuilder &b, const KernelSpec &spec, StringRef family,
     kernels[kind] = func;
   }
   return kernels;
+}
+
+std::string kernel::epilogueKey(const KernelSpec &spec) {
+  if (!spec.hasEpilogue())
+    return "";
+  std::string key = spec.bias.empty() ? "_e" : "_eb";
+  auto bound = [](float v) {
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    os << llvm::format("%a", double(v));
+    return text;
+  };
+  if (spec.clampLow != -INFINITY || spec.clampHigh != INFINITY)
+    key += "c" + bound(spec.clampLow) + "," + bound(spec.clampHigh);
+  // Symbol-safe: '-', '.', '+' and ',' appear in %a bounds.
+  for (char &c : key)
+    if (!llvm::isAlnum(c))
+      c = '_';
+  return key;
+}
+
+Value kernel::applyEpilogue(KB &k, const KernelSpec &spec, Value value,
+                            Value bias, Value channel) {
+  OpBuilder &b = k.b;
+  Location loc = k.loc;
+  auto type = cast<VectorType>(value.getType());
+  if (!spec.bias.empty()) {
+    Value scalar = memref::LoadOp::create(b, loc, bias, ValueRange{channel});
+    value = arith::AddFOp::create(
+        b, loc, value, vector::BroadcastOp::create(b, loc, type, scalar));
+  }
+  if (spec.clampLow != -INFINITY)
+    value = arith::MaximumFOp::create(
+        b, loc, value, k.splat(type, b.getF32FloatAttr(spec.clampLow)));
+  if (spec.clampHigh != INFINITY)
+    value = arith::MinimumFOp::create(
+        b, loc, value, k.splat(type, b.getF32FloatAttr(spec.clampHigh)));
+  return value;
 }

@@ -19,6 +19,7 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/Builders.h"
 
+#include <cmath>
 #include <map>
 
 namespace mlir::shift::kernel {
@@ -39,6 +40,15 @@ struct KernelSpec {
   DenseIntElementsAttr codes;
   std::vector<float> alpha; ///< Already multiplied by 2^emin.
   EncodingAttr encoding;
+  /// Elementwise consumers applied in the driver's epilogue, in this order:
+  /// + bias[o] (if set), then clamp to [clampLow, clampHigh] (ReLU, ReLU6,
+  /// hardtanh; +-inf bounds are no-ops). NaN propagates as in
+  /// arith.maximumf / minimumf.
+  std::vector<float> bias;
+  float clampLow = -INFINITY, clampHigh = INFINITY;
+  bool hasEpilogue() const {
+    return !bias.empty() || clampLow != -INFINITY || clampHigh != INFINITY;
+  }
   bool fastMode = false;
   bool useShift = true; ///< false: only the decode-FMA kernel.
   int64_t lanes = 8, rows = 4, cols = 2;
@@ -162,10 +172,19 @@ Value scanActivation(KB &k, const KernelSpec &spec, Value value, Value safe,
 ///   driver(input, output, packed codes, alpha, scan limit).
 /// `packed` and `alpha` become constant globals of the layer; `build`
 /// fills in the body of a new driver.
+/// With a bias epilogue the driver takes the bias as a sixth argument.
 void defineWithSharedDriver(const KernelSpec &spec, StringRef family,
                             StringRef driverKey, DenseElementsAttr packed,
                             DenseElementsAttr alpha,
                             function_ref<void(func::FuncOp)> build);
+
+/// The part of a driver key that comes from the epilogue ("" if none).
+std::string epilogueKey(const KernelSpec &spec);
+
+/// Applies the epilogue (bias from `bias`, a memref<F> argument of the
+/// driver, at channel `channel`; then the clamp) to `value`.
+Value applyEpilogue(KB &k, const KernelSpec &spec, Value value, Value bias,
+                    Value channel);
 
 /// In the unguarded exponent-add kernel, replaces |acc| < kFlushBelow by 0.
 Value flushResidue(KB &k, const KernelSpec &spec, Value acc);

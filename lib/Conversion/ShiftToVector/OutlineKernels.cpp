@@ -11,10 +11,12 @@
 #include "DenseShift/Conversion/ShiftToVector/ShiftToVector.h"
 #include "DenseShift/Dialect/Shift/IR/ShiftOps.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/AffineExpr.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/IR/SymbolTable.h"
@@ -77,6 +79,118 @@ commonKernelAttrs(Builder &b, Value codes, Value alpha, EncodingAttr encoding,
   return attrs;
 }
 
+/// `x + bias[c]` over an NCHW tensor `x` with a constant f32 bias: the form
+/// the frontend exports for a layer's bias (and folded BatchNorm shift).
+std::optional<DenseFPElementsAttr> matchBiasAdd(linalg::GenericOp generic,
+                                                Value x) {
+  if (generic.getNumDpsInputs() != 2 || generic.getNumDpsInits() != 1 ||
+      generic.getNumParallelLoops() != 4 || generic.getNumLoops() != 4)
+    return std::nullopt;
+  unsigned xIndex = generic.getDpsInputOperand(0)->get() == x ? 0 : 1;
+  if (generic.getDpsInputOperand(xIndex)->get() != x)
+    return std::nullopt;
+  SmallVector<AffineMap> maps = generic.getIndexingMapsArray();
+  MLIRContext *ctx = generic.getContext();
+  if (!maps[xIndex].isIdentity() || !maps[2].isIdentity() ||
+      maps[1 - xIndex] != AffineMap::get(4, 0, getAffineDimExpr(1, ctx)))
+    return std::nullopt;
+  DenseFPElementsAttr bias;
+  if (!matchPattern(generic.getDpsInputOperand(1 - xIndex)->get(),
+                    m_Constant(&bias)) ||
+      !bias.getElementType().isF32())
+    return std::nullopt;
+  Block &body = generic.getRegion().front();
+  auto yield = cast<linalg::YieldOp>(body.getTerminator());
+  auto add = yield.getValues()[0].getDefiningOp<arith::AddFOp>();
+  if (!add || body.getOperations().size() != 2 ||
+      !llvm::is_contained({add.getLhs(), add.getRhs()}, body.getArgument(0)) ||
+      !llvm::is_contained({add.getLhs(), add.getRhs()}, body.getArgument(1)))
+    return std::nullopt;
+  return bias;
+}
+
+/// A chain of arith.maximumf / minimumf of `x` with f32 constants (ReLU,
+/// ReLU6, hardtanh), as [low, high] clamp bounds.
+std::optional<std::pair<float, float>> matchClamp(linalg::GenericOp generic,
+                                                  Value x) {
+  if (generic.getNumDpsInputs() != 1 || generic.getNumDpsInits() != 1 ||
+      generic.getDpsInputOperand(0)->get() != x ||
+      generic.getNumParallelLoops() != generic.getNumLoops() ||
+      !llvm::all_of(generic.getIndexingMapsArray(),
+                    [](AffineMap map) { return map.isIdentity(); }))
+    return std::nullopt;
+  Block &body = generic.getRegion().front();
+  Value current = body.getArgument(0);
+  float low = -INFINITY, high = INFINITY;
+  for (Operation &op : body.without_terminator()) {
+    if (isa<arith::ConstantOp>(op))
+      continue;
+    bool isMax = isa<arith::MaximumFOp>(op), isMin = isa<arith::MinimumFOp>(op);
+    if ((!isMax && !isMin) || !llvm::is_contained(op.getOperands(), current))
+      return std::nullopt;
+    Value other = op.getOperand(op.getOperand(0) == current ? 1 : 0);
+    FloatAttr bound;
+    if (!matchPattern(other, m_Constant(&bound)))
+      return std::nullopt;
+    float c = bound.getValue().convertToFloat();
+    // max/min of clamp(x, low, high) with c is clamp with both bounds moved.
+    low = isMax ? std::max(low, c) : std::min(low, c);
+    high = isMax ? std::max(high, c) : std::min(high, c);
+    current = op.getResult(0);
+  }
+  if (body.getTerminator()->getOperand(0) != current ||
+      current == body.getArgument(0))
+    return std::nullopt;
+  return std::make_pair(low, high);
+}
+
+/// The sole user of `value`, if it is a linalg.generic.
+linalg::GenericOp soleGenericUser(Value value) {
+  if (!value.hasOneUse())
+    return {};
+  return dyn_cast<linalg::GenericOp>(*value.getUsers().begin());
+}
+
+/// Elementwise consumers of a convolution that its kernel applies in the
+/// epilogue while the outputs are in registers: a per-channel bias add, then
+/// a clamp, each the sole user of the value before it. Adds their attributes
+/// and returns the ops absorbed, in order (the call replaces the last).
+SmallVector<Operation *>
+absorbEpilogue(Builder &b, Operation *conv,
+               SmallVectorImpl<NamedAttribute> &attrs) {
+  SmallVector<Operation *> absorbed = {conv};
+  Value result = conv->getResult(0);
+  if (linalg::GenericOp generic = soleGenericUser(result))
+    if (auto bias = matchBiasAdd(generic, result);
+        bias && bias->getType().getDimSize(0) ==
+                    cast<ShapedType>(result.getType()).getDimSize(1)) {
+      attrs.push_back(b.getNamedAttr("bias", *bias));
+      absorbed.push_back(generic);
+      result = generic->getResult(0);
+    }
+  if (linalg::GenericOp generic = soleGenericUser(result))
+    if (auto clamp = matchClamp(generic, result)) {
+      attrs.push_back(b.getNamedAttr(
+          "clamp", b.getDenseF32ArrayAttr({clamp->first, clamp->second})));
+      absorbed.push_back(generic);
+    }
+  return absorbed;
+}
+
+/// Replaces the last of `absorbed` by the kernel call and erases the rest.
+void replaceWithKernelCall(PatternRewriter &rewriter, Operation *op,
+                           StringRef baseName, Value input,
+                           ArrayRef<NamedAttribute> attrs);
+
+void replaceChainWithKernelCall(PatternRewriter &rewriter,
+                                ArrayRef<Operation *> absorbed,
+                                StringRef baseName, Value input,
+                                ArrayRef<NamedAttribute> attrs) {
+  replaceWithKernelCall(rewriter, absorbed.back(), baseName, input, attrs);
+  for (Operation *op : llvm::reverse(absorbed.drop_back()))
+    rewriter.eraseOp(op);
+}
+
 /// Declares the kernel and replaces `op` by the buffer call.
 void replaceWithKernelCall(PatternRewriter &rewriter, Operation *op,
                            StringRef baseName, Value input,
@@ -137,8 +251,9 @@ struct OutlineConv2DPattern : OpRewritePattern<Conv2DOp> {
     attrs->push_back(rewriter.getNamedAttr("dilations", op.getDilationsAttr()));
     attrs->push_back(rewriter.getNamedAttr("padding", op.getPaddingAttr()));
     attrs->push_back(rewriter.getNamedAttr("groups", op.getGroupsAttr()));
-    replaceWithKernelCall(rewriter, op, "__shift_conv2d", op.getInput(),
-                          *attrs);
+    SmallVector<Operation *> absorbed = absorbEpilogue(rewriter, op, *attrs);
+    replaceChainWithKernelCall(rewriter, absorbed, "__shift_conv2d",
+                               op.getInput(), *attrs);
     return success();
   }
 };
@@ -173,7 +288,9 @@ struct OutlineFloatConv2DPattern : OpRewritePattern<linalg::Conv2DNchwFchwOp> {
                               rewriter.getDenseI64ArrayAttr(padding)),
         rewriter.getNamedAttr("groups", rewriter.getI64IntegerAttr(1))};
     attrs.append(targetKernelAttrs(rewriter, request));
-    replaceWithKernelCall(rewriter, op, "__shift_conv2d", input, attrs);
+    SmallVector<Operation *> absorbed = absorbEpilogue(rewriter, op, attrs);
+    replaceChainWithKernelCall(rewriter, absorbed, "__shift_conv2d", input,
+                               attrs);
     return success();
   }
 };
