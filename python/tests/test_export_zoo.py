@@ -5,7 +5,7 @@ resolution, compiled for x86-64-avx2 with the project toolchain and compared
 with PyTorch eval: max relative logit error <= 1e-4 and equal argmax.
 
 Slow (LLVM code generation of the per-layer kernels: ~15-60 s a model on 2
-cores, ~6 min in all), so opt-in:
+cores, ~5 min in all), so opt-in:
 
     DENSESHIFT_ZOO=1 /usr/bin/python3 -m pytest tests/test_export_zoo.py
 """
