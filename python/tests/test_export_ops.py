@@ -586,6 +586,16 @@ def test_aarch64_neon_tiny_vit_parity(tmp_path):
     parity(model, (3, 12, 12), tmp_path, batch=2, target="aarch64-neon")
 
 
+@needs_project
+def test_avx512_compiles(tmp_path):
+    """This host may lack AVX-512: compile and link only."""
+    model = convert(TinyViT(depth=1), scheme="denseshift", bits=3).eval()
+    path = tmp_path / "vit.mlir"
+    path.write_text(export_model(model, 2, input_shape=(3, 12, 12)))
+    compiled = denseshift.compile(str(path), target="x86-64-avx512", toolchain="project")
+    assert os.path.isfile(compiled.library) and os.path.isfile(compiled.object)
+
+
 # ----- any input shape: CLI and config default -----
 
 def test_cli_input_shape_and_config_default(tmp_path, monkeypatch, capsys):
