@@ -1336,6 +1336,7 @@ class Exporter:
     _op_sqrt = _simple_unary("sqrt")
     _op_rsqrt = _simple_unary("rsqrt")
     _op_abs = _simple_unary("abs")
+    del _simple_unary
 
     def _op_gelu(self, node, x, approximate="none"):
         return self.unary(node.name, x, "gelu", approximate=approximate)
