@@ -129,9 +129,7 @@ unsigned convSignBit(const KernelSpec &spec) {
 /// happens once per call, so density costs nothing: 3-bit codes take 3 bits.
 DenseElementsAttr packCodes(OpBuilder &b, const KernelSpec &spec) {
   unsigned bits = spec.encoding.getBits();
-  std::vector<int64_t> codes;
-  for (APInt code : spec.codes.getValues<APInt>())
-    codes.push_back(code.getSExtValue());
+  std::vector<int64_t> codes = codeValues(spec);
   std::vector<uint8_t> packed((codes.size() * bits + 7) / 8 + 1, 0);
   for (size_t i = 0; i < codes.size(); ++i) {
     uint32_t raw = rawCode(spec, codes[i], convSignBit(spec));

@@ -60,6 +60,19 @@ FailureOr<KernelSpec> kernel::readSpec(func::FuncOp func) {
   return spec;
 }
 
+std::vector<int64_t> kernel::codeValues(const KernelSpec &spec) {
+  std::vector<int64_t> codes;
+  codes.reserve(spec.codes.getNumElements());
+  if (spec.codes.getElementType().isInteger(8)) {
+    for (int8_t code : spec.codes.getValues<int8_t>())
+      codes.push_back(code);
+    return codes;
+  }
+  for (APInt code : spec.codes.getValues<APInt>())
+    codes.push_back(code.getSExtValue());
+  return codes;
+}
+
 int64_t KernelSpec::maxBiasedExponent() const {
   float largest = 0;
   for (float a : alpha)

@@ -109,6 +109,9 @@ constexpr float kFlushBelow = 0x1p-87f;
 
 FailureOr<KernelSpec> readSpec(func::FuncOp func);
 
+/// The codes of a shift kernel as plain integers (i8 codes without APInt).
+std::vector<int64_t> codeValues(const KernelSpec &spec);
+
 /// True if matmul codes are stored two per byte (bits <= 4).
 inline bool isNibblePacked(const KernelSpec &spec) {
   return spec.encoding.getBits() <= 4;

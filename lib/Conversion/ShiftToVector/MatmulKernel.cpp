@@ -50,9 +50,7 @@ MatmulGeometry makeGeometry(const KernelSpec &spec) {
 
 DenseElementsAttr packCodes(OpBuilder &b, const KernelSpec &spec,
                             const MatmulGeometry &geo) {
-  std::vector<int64_t> codes;
-  for (APInt code : spec.codes.getValues<APInt>())
-    codes.push_back(code.getSExtValue());
+  std::vector<int64_t> codes = codeValues(spec);
   std::vector<int8_t> packed(geo.nPad * geo.rowBytes, 0);
   bool nibbles = isNibblePacked(spec);
   for (int64_t row = 0; row < geo.n; ++row)
