@@ -10,6 +10,10 @@
 // its low nibble and code t*2L + L + j in its high nibble, so one vector load
 // and two mask/shift ops yield two vectors of codes with no shuffles.
 //
+// Layers that keep f32 weights (the classifier of a shift network, attention
+// and recurrent projections left in float) use the same blocking with the
+// weights stored as f32 rows padded the same way, and the FMA kernel alone.
+//
 //===----------------------------------------------------------------------===//
 
 #include "KernelBuilder.h"
@@ -30,7 +34,8 @@ struct MatmulGeometry {
 
 MatmulGeometry makeGeometry(const KernelSpec &spec) {
   auto in = cast<MemRefType>(spec.func.getArgumentTypes()[0]).getShape();
-  auto codes = spec.codes.getType().getShape();
+  auto codes = spec.isFloat() ? spec.floatWeights.getType().getShape()
+                              : spec.codes.getType().getShape();
   MatmulGeometry geo;
   geo.m = in[0], geo.k = in[1], geo.n = codes[0];
   geo.lanes = spec.lanes;
@@ -44,7 +49,8 @@ MatmulGeometry makeGeometry(const KernelSpec &spec) {
   geo.kPad = llvm::alignTo(geo.k, 2 * geo.lanes);
   geo.nPad = llvm::alignTo(geo.n, geo.rows);
   geo.chunks = geo.kPad / (2 * geo.lanes);
-  geo.rowBytes = isNibblePacked(spec) ? geo.kPad / 2 : geo.kPad;
+  geo.rowBytes =
+      spec.isFloat() || !isNibblePacked(spec) ? geo.kPad : geo.kPad / 2;
   return geo;
 }
 
@@ -72,6 +78,18 @@ DenseElementsAttr packCodes(OpBuilder &b, const KernelSpec &spec,
 
 /// Builds the accumulation kernel: (Xp, packed, alpha, Yp) -> (). The f32
 /// kernels multiply by the exact weight alpha * s * 2^e, as IEEE would.
+/// f32 weights N x K as rows padded to nPad x kPad with zeros.
+DenseElementsAttr floatWeightRows(OpBuilder &b, const KernelSpec &spec,
+                                  const MatmulGeometry &geo) {
+  SmallVector<float> weights(spec.floatWeights.getValues<float>());
+  std::vector<float> rows(geo.nPad * geo.kPad, 0.f);
+  for (int64_t n = 0; n < geo.n; ++n)
+    for (int64_t k = 0; k < geo.k; ++k)
+      rows[n * geo.kPad + k] = weights[n * geo.k + k];
+  auto type = RankedTensorType::get({geo.nPad, geo.kPad}, b.getF32Type());
+  return DenseElementsAttr::get(type, ArrayRef(rows));
+}
+
 void buildAccumulation(OpBuilder &b, func::FuncOp func, const KernelSpec &spec,
                        const MatmulGeometry &geo, MacKind kind) {
   bool exponentAdd = kind == MacKind::ExponentAdd;
@@ -84,7 +102,7 @@ void buildAccumulation(OpBuilder &b, func::FuncOp func, const KernelSpec &spec,
   auto vecType = VectorType::get({geo.lanes}, b.getF32Type());
   auto byteVecType = VectorType::get({geo.lanes}, b.getI8Type());
   auto wordVecType = VectorType::get({geo.lanes}, b.getI32Type());
-  bool nibbles = isNibblePacked(spec);
+  bool nibbles = !spec.isFloat() && isNibblePacked(spec);
 
   scf::buildLoopNest(
       b, loc, {k.idx(0), k.idx(0)}, {k.idx(geo.m), k.idx(geo.nPad / geo.rows)},
@@ -110,7 +128,13 @@ void buildAccumulation(OpBuilder &b, func::FuncOp func, const KernelSpec &spec,
                   return k.splat(wordVecType, b.getI32IntegerAttr(int32_t(v)));
                 };
                 Value lowWord, highWord;
-                if (nibbles && exponentAdd) {
+                if (spec.isFloat()) {
+                  lowWord = vector::LoadOp::create(b, loc, vecType, packed,
+                                                   ValueRange{row, col});
+                  highWord = vector::LoadOp::create(
+                      b, loc, vecType, packed,
+                      ValueRange{row, k.addc(col, geo.lanes)});
+                } else if (nibbles && exponentAdd) {
                   // Sign-extending the byte [s_hi m_hi | s_lo m_lo] copies
                   // s_hi into bits 7..31: one shift puts m_hi at 23..25
                   // and s_hi at 31; for the low nibble, shifting left by 28
@@ -247,10 +271,6 @@ void buildDriver(OpBuilder &b, func::FuncOp driver, const KernelSpec &spec,
 } // namespace
 
 LogicalResult kernel::generateMatmul(KernelSpec spec) {
-  if (spec.isFloat())
-    return spec.func.emitError(
-        "f32-weight matmul kernels are not implemented: the layer stays in "
-        "the linalg path");
   MatmulGeometry geo = makeGeometry(spec);
   spec.fanIn = geo.k;
   OpBuilder b(spec.func.getContext());
@@ -258,16 +278,21 @@ LogicalResult kernel::generateMatmul(KernelSpec spec) {
   Type f32 = b.getF32Type();
   auto xpType = MemRefType::get({geo.m, geo.kPad}, f32);
   auto ypType = MemRefType::get({geo.m, geo.nPad}, f32);
-  auto packedType = MemRefType::get({geo.nPad, geo.rowBytes}, b.getI8Type());
+  auto packedType = MemRefType::get({geo.nPad, geo.rowBytes},
+                                    spec.isFloat() ? f32 : Type(b.getI8Type()));
   auto alphaType = MemRefType::get({geo.nPad}, f32);
 
   // Everything the accumulation body depends on besides the spec's blocking:
   // shapes and the code format it decodes.
   std::string key;
   llvm::raw_string_ostream os(key);
-  os << geo.m << "x" << geo.kPad << "x" << geo.nPad << "_r" << geo.rows << "_b"
-     << spec.encoding.getBits() << (spec.encoding.getZeroFree() ? "z" : "w")
-     << "_" << specKey(spec);
+  os << geo.m << "x" << geo.kPad << "x" << geo.nPad << "_r" << geo.rows;
+  if (spec.isFloat())
+    os << "_f32";
+  else
+    os << "_b" << spec.encoding.getBits()
+       << (spec.encoding.getZeroFree() ? "z" : "w");
+  os << "_" << specKey(spec);
   auto kernels = createKernels(
       b, spec, "matmul", key,
       [&](MacKind) -> SmallVector<Type> {
@@ -283,7 +308,8 @@ LogicalResult kernel::generateMatmul(KernelSpec spec) {
                           std::to_string(geo.n) +
                           (spec.fastMode ? "_fast" : "") + "_driver";
   defineWithSharedDriver(
-      spec, "matmul", driverKey, packCodes(b, spec, geo),
+      spec, "matmul", driverKey,
+      spec.isFloat() ? floatWeightRows(b, spec, geo) : packCodes(b, spec, geo),
       DenseElementsAttr::get(RankedTensorType::get({geo.nPad}, f32),
                              ArrayRef(paddedAlpha)),
       [&](func::FuncOp driver) {

@@ -295,6 +295,58 @@ struct OutlineFloatConv2DPattern : OpRewritePattern<linalg::Conv2DNchwFchwOp> {
   }
 };
 
+/// linalg.matmul with a constant f32 K x N (or, with transposed maps, N x K)
+/// weight and a zero init → call @__shift_matmul_N with an f32 kernel
+/// description (weights N x K): the blocked FMA kernel instead of loops.
+struct OutlineFloatMatmulPattern : OpRewritePattern<linalg::MatmulOp> {
+  OutlineFloatMatmulPattern(MLIRContext *ctx, KernelRequest request)
+      : OpRewritePattern(ctx), request(request) {}
+  KernelRequest request;
+
+  LogicalResult matchAndRewrite(linalg::MatmulOp op,
+                                PatternRewriter &rewriter) const override {
+    MLIRContext *ctx = op.getContext();
+    SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+    auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+    auto map = [&](AffineExpr a, AffineExpr b) {
+      return AffineMap::get(3, 0, {a, b}, ctx);
+    };
+    if (maps.size() != 3 || maps[0] != map(d(0), d(2)) ||
+        maps[2] != map(d(0), d(1)))
+      return rewriter.notifyMatchFailure(op, "unsupported matmul maps");
+    bool transposed = maps[1] == map(d(1), d(2));
+    if (!transposed && maps[1] != map(d(2), d(1)))
+      return rewriter.notifyMatchFailure(op, "unsupported matmul maps");
+    DenseFPElementsAttr weights;
+    if (!matchPattern(op.getInputs()[1], m_Constant(&weights)) ||
+        !weights.getElementType().isF32())
+      return rewriter.notifyMatchFailure(op, "weights are not f32 constants");
+    if (!isZeroFill(op.getOutputs()[0]) || !hasStaticShapes(op) ||
+        !cast<ShapedType>(op.getInputs()[0].getType()).getElementType().isF32())
+      return rewriter.notifyMatchFailure(op, "init, shapes or types");
+    auto shape = weights.getType().getShape();
+    int64_t k = transposed ? shape[1] : shape[0];
+    int64_t n = transposed ? shape[0] : shape[1];
+    DenseFPElementsAttr rows = weights;
+    if (!transposed) {
+      SmallVector<float> source(weights.getValues<float>());
+      std::vector<float> nk(n * k);
+      for (int64_t i = 0; i < k; ++i)
+        for (int64_t j = 0; j < n; ++j)
+          nk[j * k + i] = source[i * n + j];
+      rows = DenseFPElementsAttr::get(
+          RankedTensorType::get({n, k}, rewriter.getF32Type()), ArrayRef(nk));
+    }
+    SmallVector<NamedAttribute> attrs = {
+        rewriter.getNamedAttr("weights", rows),
+        rewriter.getNamedAttr("kind", rewriter.getStringAttr("matmul"))};
+    attrs.append(targetKernelAttrs(rewriter, request));
+    replaceWithKernelCall(rewriter, op, "__shift_matmul", op.getInputs()[0],
+                          attrs);
+    return success();
+  }
+};
+
 /// shift.matmul (constant codes) → call @__shift_matmul_N.
 struct OutlineMatmulPattern : OpRewritePattern<MatmulOp> {
   OutlineMatmulPattern(MLIRContext *ctx, KernelRequest request)
@@ -350,5 +402,6 @@ void mlir::shift::populateShiftOutlineKernelsPatterns(
     StringRef strategy) {
   KernelRequest request{target, mode.str(), strategy.str()};
   patterns.add<OutlineConv2DPattern, OutlineFloatConv2DPattern,
-               OutlineMatmulPattern>(patterns.getContext(), request);
+               OutlineMatmulPattern, OutlineFloatMatmulPattern>(
+      patterns.getContext(), request);
 }

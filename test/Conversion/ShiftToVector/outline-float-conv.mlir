@@ -1,5 +1,6 @@
-// RUN: denseshift-opt %s -shift-outline-kernels="target=x86-64-avx2" | FileCheck %s
-// RUN: denseshift-opt %s -shift-outline-kernels="target=x86-64-avx2" \
+// RUN: denseshift-opt %s -split-input-file -shift-outline-kernels="target=x86-64-avx2" | FileCheck %s
+// RUN: denseshift-opt %s -split-input-file -shift-outline-kernels="target=x86-64-avx2" | FileCheck %s --check-prefix=MATMUL
+// RUN: denseshift-opt %s -split-input-file -shift-outline-kernels="target=x86-64-avx2" \
 // RUN:   -one-shot-bufferize="bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map" \
 // RUN:   -convert-shift-to-vector | FileCheck %s --check-prefix=KERNEL
 
@@ -41,4 +42,23 @@ func.func @stem(%x: tensor<1x2x5x5xf32>) -> tensor<1x3x3x3xf32> {
   %y = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>}
       ins(%padded, %w : tensor<1x2x7x7xf32>, tensor<3x2x3x3xf32>) outs(%init : tensor<1x3x3x3xf32>) -> tensor<1x3x3x3xf32>
   return %y : tensor<1x3x3x3xf32>
+}
+
+// -----
+
+// A float linear (K x N constant, zero init): the FMA matmul kernel, with
+// the weights transposed to N x K rows at compile time.
+// MATMUL-LABEL: func.func @classifier
+// MATMUL-NOT: linalg.matmul
+// MATMUL: call @__shift_matmul_0
+// MATMUL: func.func private @__shift_matmul_0(memref<2x3xf32>, memref<2x2xf32>)
+// MATMUL-SAME: kind = "matmul"
+// MATMUL-SAME: weights = dense<{{\[}}[1.500000e+00, 2.500000e+00, 3.500000e+00], [-1.000000e+00, -2.000000e+00, -3.000000e+00]]> : tensor<2x3xf32>
+func.func @classifier(%x: tensor<2x3xf32>) -> tensor<2x2xf32> {
+  %zero = arith.constant 0.0 : f32
+  %w = arith.constant dense<[[1.5, -1.0], [2.5, -2.0], [3.5, -3.0]]> : tensor<3x2xf32>
+  %e = tensor.empty() : tensor<2x2xf32>
+  %init = linalg.fill ins(%zero : f32) outs(%e : tensor<2x2xf32>) -> tensor<2x2xf32>
+  %y = linalg.matmul ins(%x, %w : tensor<2x3xf32>, tensor<3x2xf32>) outs(%init : tensor<2x2xf32>) -> tensor<2x2xf32>
+  return %y : tensor<2x2xf32>
 }
