@@ -327,121 +327,14 @@ def _check_sign_scale(weight, unit, alpha32, layer):
                           "the sign-scale form alpha*s*2^e would not be exact")
 
 
-class Exporter:
-    """Walks an fx graph and writes each node with :class:`MLIRWriter`."""
+class LinalgBuilder:
+    """Tensor-level building blocks over :class:`MLIRWriter` (elementwise with
+    broadcasting, reductions, reshapes, softmax, layer norm, linear/matmul, concat,
+    slices, pools) on :class:`Value`'s; shared by the PyTorch exporter and the
+    ONNX importer (``denseshift.onnx``).  Errors are :class:`ExportError`."""
 
-    def __init__(self, model, batch, input_shape=INPUT_SHAPE, input_dtype="float32"):
-        if input_dtype not in INPUT_DTYPES:
-            raise ExportError(f"input dtype {input_dtype!r} is not supported; choose one of "
-                              f"{sorted(INPUT_DTYPES)}")
-        self.model = model.eval()
-        self.batch = batch
-        self.input_shape = tuple(int(d) for d in input_shape)
-        self.input_dtype = input_dtype
-        self.gm = trace(self.model, batch, self.input_shape, input_dtype)
-        self.modules = dict(self.gm.named_modules())
+    def __init__(self):
         self.writer = MLIRWriter()
-        self.values = {}       # fx node -> Value / python value / nested structure
-        self.folded = {}       # conv/linear node -> the BatchNorm node folded into it
-        self.standalone_bn = set()
-
-    # ----- graph walk -----
-
-    def _module(self, node):
-        return self.modules[node.target] if node.op == "call_module" else None
-
-    def _plan_batchnorm_folding(self):
-        for node in self.gm.graph.nodes:
-            bn = self._module(node)
-            if not isinstance(bn, BATCHNORMS) or "ds_value" in node.meta:
-                continue
-            producer = node.args[0]
-            layer = self._module(producer) if isinstance(producer, fx.Node) else None
-            spec = producer.meta.get("ds_spec") if isinstance(producer, fx.Node) else None
-            # a linear folds only on (N, C) (a BatchNorm1d on (N, C, L) normalises dim 1)
-            linear_ok = not isinstance(layer, LINEAR_MODULES) or (
-                isinstance(spec, tuple) and len(spec[0]) == 2)
-            if isinstance(layer, CONV_MODULES + LINEAR_MODULES) and len(producer.users) == 1 \
-                    and producer not in self.folded and linear_ok:
-                self.folded[producer] = node
-            else:
-                self.standalone_bn.add(node)
-
-    def run(self, header=()):
-        self._plan_batchnorm_folding()
-        output = None
-        for node in self.gm.graph.nodes:
-            if node.op == "output":
-                output = node.args[0]
-                continue
-            try:
-                self._node(node)
-            except Exception as err:
-                label = _label_of(node, self.gm)
-                if isinstance(err, ExportError):
-                    raise ExportError(f"{err} (node {node.name}: {label})") from err
-                raise ExportError(f"internal error exporting node {node.name} ({label}): "
-                                  f"{type(err).__name__}: {err}") from err
-        if not isinstance(output, fx.Node) or not isinstance(self.values.get(output), Value):
-            raise ExportError("the model must return a single tensor")
-        result = self.values[output]
-        if result.dtype != "f32":
-            raise ExportError(f"the model's output must be float32, got {result.dtype}")
-        return self.writer.function([self.batch, *self.input_shape], self.ssa(result, "output"),
-                                    result.shape, header)
-
-    def _node(self, node):
-        if node.op == "placeholder":
-            if self.values:
-                raise ExportError("only models with a single input are supported")
-            self.values[node] = Value("%arg0", [self.batch, *self.input_shape],
-                                      INPUT_DTYPES[self.input_dtype][0])
-            return
-        if "ds_value" in node.meta:  # static: parameters, sizes, input-independent tensors
-            if node.op == "call_method" and node.target in DATA_DEPENDENT \
-                    and node.meta.get("ds_dependent"):
-                raise ExportError(f"'{node.target}' reads tensor data at export time "
-                                  "(data-dependent control flow is not supported)")
-            self.values[node] = self._static(node.meta["ds_value"])
-            return
-        if node.op == "call_module":
-            result = self._call_module(node)
-        elif node.op in ("call_function", "call_method"):
-            name = FUNCTIONS.get(node.target)
-            if name is None:
-                label = getattr(node.target, "__name__", node.target)
-                raise ExportError(f"unsupported operation '{label}'; see the export contract "
-                                  "in docs/python.md")
-            args = fx.node.map_arg(node.args, lambda n: self.values[n])
-            kwargs = fx.node.map_arg(node.kwargs, lambda n: self.values[n])
-            result = getattr(self, "_op_" + name)(node, *args, **kwargs)
-        else:
-            raise ExportError(f"unsupported graph node {node.op} '{node.target}'")
-        self._check_shapes(node, result, node.meta.get("ds_spec"))
-        self.values[node] = result
-
-    def _check_shapes(self, node, result, spec):
-        if isinstance(result, Value):
-            if spec is None or not isinstance(spec, tuple) or list(spec[0]) != result.shape:
-                raise ExportError(f"internal error: exported shape {result.shape} differs from "
-                                  f"PyTorch's {spec}")
-        elif isinstance(result, (tuple, list)) and isinstance(spec, list) and len(spec) == len(result):
-            for r, s in zip(result, spec):
-                self._check_shapes(node, r, s)
-
-    def _static(self, value):
-        if isinstance(value, torch.Tensor):
-            if value.is_floating_point():       # float constants are written as f32
-                return Value(None, list(value.shape), "f32", _numpy_f32(value))
-            # other constants (bool masks, int buffers) are only read at export time;
-            # ssa() refuses to write them
-            dtype = TORCH_DTYPES.get(value.dtype, str(value.dtype))
-            return Value(None, list(value.shape), dtype, value.detach().cpu().numpy())
-        if isinstance(value, tuple):
-            return tuple(self._static(v) for v in value)
-        if isinstance(value, list):
-            return [self._static(v) for v in value]
-        return value
 
     def ssa(self, v, hint="const"):
         """SSA name of a Value, writing its constant on first use."""
@@ -462,15 +355,6 @@ class Exporter:
         if v.dtype != "f32":
             raise ExportError(f"{what} must be float32, got {v.dtype}")
         return v
-
-    @staticmethod
-    def _out_shape(node):
-        spec = node.meta.get("ds_spec")
-        if not isinstance(spec, tuple):
-            raise ExportError("the node does not produce a single tensor")
-        return list(spec[0])
-
-    # ----- elementwise building blocks -----
 
     def _broadcast_input(self, v, out_shape, hint):
         """(ssa, shape, dtype, loop dims) reading ``v`` broadcast to ``out_shape``;
@@ -683,6 +567,189 @@ class Exporter:
     def zeros(self, hint, shape):
         return Value(self.writer.filled(hint, shape, 0.0), shape)
 
+    def _max_pool(self, name, x, kernel, stride, padding, dilation, ceil_mode, return_indices,
+                  out_shape):
+        x = self._f32(x)
+        if return_indices:
+            raise ExportError(f"pool '{name}': return_indices is not supported")
+        if len(x.shape) != 4:
+            raise ExportError(f"pool '{name}' needs an NCHW input, got {x.shape}")
+        kernel, padding, dilation = _as_pair(kernel), _as_pair(padding), _as_pair(dilation)
+        stride = _as_pair(stride if stride not in (None, [], ()) else kernel)
+        # ceil_mode: PyTorch keeps a last window only if it starts inside the
+        # input or left padding, so extra -inf rows on the high side are exact.
+        extra = [max(0, (out_shape[2 + i] - 1) * stride[i] + dilation[i] * (kernel[i] - 1) + 1
+                     - (x.shape[2 + i] + 2 * padding[i])) for i in range(2)]
+        xs, shape = self.ssa(x), x.shape
+        if any(padding) or any(extra):
+            high = (padding[0] + extra[0], padding[1] + extra[1])
+            xs, shape = self.writer.pad(name, xs, shape, padding, high, float("-inf"))
+        self._check_pool(name, shape, out_shape, kernel, stride, dilation)
+        return Value(self.writer.pool("max", name, xs, shape, kernel, stride, dilation, out_shape),
+                     out_shape)
+
+    def _check_pool(self, name, padded, out_shape, kernel, stride, dilation):
+        expected = [(padded[2 + i] - dilation[i] * (kernel[i] - 1) - 1) // stride[i] + 1
+                    for i in range(2)]
+        if expected != out_shape[2:]:
+            raise ExportError(f"pool '{name}': ceil_mode output sizes are not supported here")
+
+    def _avg_pool(self, name, x, kernel, stride, padding, ceil_mode, count_include_pad,
+                  divisor_override, out_shape):
+        x = self._f32(x)
+        if len(x.shape) != 4:
+            raise ExportError(f"pool '{name}' needs an NCHW input, got {x.shape}")
+        kernel, padding = _as_pair(kernel), _as_pair(padding)
+        stride = _as_pair(stride if stride not in (None, [], ()) else kernel)
+        if any(padding) and not count_include_pad:
+            raise ExportError(f"pool '{name}': count_include_pad=False with padding "
+                              "is not supported")
+        xs, shape = self.ssa(x), x.shape
+        if any(padding):
+            xs, shape = self.writer.pad(name, xs, shape, padding, padding, 0.0)
+        self._check_pool(name, shape, out_shape, kernel, stride, (1, 1))
+        total = self.writer.pool("sum", name + "_sum", xs, shape, kernel, stride, (1, 1), out_shape)
+        divisor = divisor_override or kernel[0] * kernel[1]
+        return Value(self.writer.divide(name, total, out_shape, float(divisor)), out_shape)
+
+    def _adaptive_avg_pool(self, name, x, out_shape):
+        x = self._f32(x)
+        if len(x.shape) != 4:
+            raise ExportError(f"adaptive pool '{name}' needs an NCHW input, got {x.shape}")
+        h, w = x.shape[2:]
+        oh, ow = out_shape[2:]
+        if h % oh or w % ow:
+            raise ExportError(f"adaptive pool '{name}': {h}x{w} -> {oh}x{ow} has uneven windows")
+        kernel = (h // oh, w // ow)
+        total = self.writer.pool("sum", name + "_sum", self.ssa(x), x.shape, kernel, kernel, (1, 1),
+                                 out_shape)
+        return Value(self.writer.divide(name, total, out_shape, float(kernel[0] * kernel[1])),
+                     out_shape)
+
+
+class Exporter(LinalgBuilder):
+    """Walks an fx graph and writes each node with :class:`MLIRWriter`."""
+
+    def __init__(self, model, batch, input_shape=INPUT_SHAPE, input_dtype="float32"):
+        if input_dtype not in INPUT_DTYPES:
+            raise ExportError(f"input dtype {input_dtype!r} is not supported; choose one of "
+                              f"{sorted(INPUT_DTYPES)}")
+        self.model = model.eval()
+        self.batch = batch
+        self.input_shape = tuple(int(d) for d in input_shape)
+        self.input_dtype = input_dtype
+        self.gm = trace(self.model, batch, self.input_shape, input_dtype)
+        self.modules = dict(self.gm.named_modules())
+        super().__init__()
+        self.values = {}       # fx node -> Value / python value / nested structure
+        self.folded = {}       # conv/linear node -> the BatchNorm node folded into it
+        self.standalone_bn = set()
+
+    # ----- graph walk -----
+
+    def _module(self, node):
+        return self.modules[node.target] if node.op == "call_module" else None
+
+    def _plan_batchnorm_folding(self):
+        for node in self.gm.graph.nodes:
+            bn = self._module(node)
+            if not isinstance(bn, BATCHNORMS) or "ds_value" in node.meta:
+                continue
+            producer = node.args[0]
+            layer = self._module(producer) if isinstance(producer, fx.Node) else None
+            spec = producer.meta.get("ds_spec") if isinstance(producer, fx.Node) else None
+            # a linear folds only on (N, C) (a BatchNorm1d on (N, C, L) normalises dim 1)
+            linear_ok = not isinstance(layer, LINEAR_MODULES) or (
+                isinstance(spec, tuple) and len(spec[0]) == 2)
+            if isinstance(layer, CONV_MODULES + LINEAR_MODULES) and len(producer.users) == 1 \
+                    and producer not in self.folded and linear_ok:
+                self.folded[producer] = node
+            else:
+                self.standalone_bn.add(node)
+
+    def run(self, header=()):
+        self._plan_batchnorm_folding()
+        output = None
+        for node in self.gm.graph.nodes:
+            if node.op == "output":
+                output = node.args[0]
+                continue
+            try:
+                self._node(node)
+            except Exception as err:
+                label = _label_of(node, self.gm)
+                if isinstance(err, ExportError):
+                    raise ExportError(f"{err} (node {node.name}: {label})") from err
+                raise ExportError(f"internal error exporting node {node.name} ({label}): "
+                                  f"{type(err).__name__}: {err}") from err
+        if not isinstance(output, fx.Node) or not isinstance(self.values.get(output), Value):
+            raise ExportError("the model must return a single tensor")
+        result = self.values[output]
+        if result.dtype != "f32":
+            raise ExportError(f"the model's output must be float32, got {result.dtype}")
+        return self.writer.function([self.batch, *self.input_shape], self.ssa(result, "output"),
+                                    result.shape, header)
+
+    def _node(self, node):
+        if node.op == "placeholder":
+            if self.values:
+                raise ExportError("only models with a single input are supported")
+            self.values[node] = Value("%arg0", [self.batch, *self.input_shape],
+                                      INPUT_DTYPES[self.input_dtype][0])
+            return
+        if "ds_value" in node.meta:  # static: parameters, sizes, input-independent tensors
+            if node.op == "call_method" and node.target in DATA_DEPENDENT \
+                    and node.meta.get("ds_dependent"):
+                raise ExportError(f"'{node.target}' reads tensor data at export time "
+                                  "(data-dependent control flow is not supported)")
+            self.values[node] = self._static(node.meta["ds_value"])
+            return
+        if node.op == "call_module":
+            result = self._call_module(node)
+        elif node.op in ("call_function", "call_method"):
+            name = FUNCTIONS.get(node.target)
+            if name is None:
+                label = getattr(node.target, "__name__", node.target)
+                raise ExportError(f"unsupported operation '{label}'; see the export contract "
+                                  "in docs/python.md")
+            args = fx.node.map_arg(node.args, lambda n: self.values[n])
+            kwargs = fx.node.map_arg(node.kwargs, lambda n: self.values[n])
+            result = getattr(self, "_op_" + name)(node, *args, **kwargs)
+        else:
+            raise ExportError(f"unsupported graph node {node.op} '{node.target}'")
+        self._check_shapes(node, result, node.meta.get("ds_spec"))
+        self.values[node] = result
+
+    def _check_shapes(self, node, result, spec):
+        if isinstance(result, Value):
+            if spec is None or not isinstance(spec, tuple) or list(spec[0]) != result.shape:
+                raise ExportError(f"internal error: exported shape {result.shape} differs from "
+                                  f"PyTorch's {spec}")
+        elif isinstance(result, (tuple, list)) and isinstance(spec, list) and len(spec) == len(result):
+            for r, s in zip(result, spec):
+                self._check_shapes(node, r, s)
+
+    def _static(self, value):
+        if isinstance(value, torch.Tensor):
+            if value.is_floating_point():       # float constants are written as f32
+                return Value(None, list(value.shape), "f32", _numpy_f32(value))
+            # other constants (bool masks, int buffers) are only read at export time;
+            # ssa() refuses to write them
+            dtype = TORCH_DTYPES.get(value.dtype, str(value.dtype))
+            return Value(None, list(value.shape), dtype, value.detach().cpu().numpy())
+        if isinstance(value, tuple):
+            return tuple(self._static(v) for v in value)
+        if isinstance(value, list):
+            return [self._static(v) for v in value]
+        return value
+
+    @staticmethod
+    def _out_shape(node):
+        spec = node.meta.get("ds_spec")
+        if not isinstance(spec, tuple):
+            raise ExportError("the node does not produce a single tensor")
+        return list(spec[0])
+
     # ----- modules -----
 
     def _call_module(self, node):
@@ -890,65 +957,6 @@ class Exporter:
         weight, bias = folded_weight_and_bias(linear, bn)
         hints = self._layer_comment(name, linear, bn_node)
         return self.linear(name, x, np.ascontiguousarray(weight.T), bias, hints)
-
-    def _max_pool(self, name, x, kernel, stride, padding, dilation, ceil_mode, return_indices,
-                  out_shape):
-        x = self._f32(x)
-        if return_indices:
-            raise ExportError(f"pool '{name}': return_indices is not supported")
-        if len(x.shape) != 4:
-            raise ExportError(f"pool '{name}' needs an NCHW input, got {x.shape}")
-        kernel, padding, dilation = _as_pair(kernel), _as_pair(padding), _as_pair(dilation)
-        stride = _as_pair(stride if stride not in (None, [], ()) else kernel)
-        # ceil_mode: PyTorch keeps a last window only if it starts inside the
-        # input or left padding, so extra -inf rows on the high side are exact.
-        extra = [max(0, (out_shape[2 + i] - 1) * stride[i] + dilation[i] * (kernel[i] - 1) + 1
-                     - (x.shape[2 + i] + 2 * padding[i])) for i in range(2)]
-        xs, shape = self.ssa(x), x.shape
-        if any(padding) or any(extra):
-            high = (padding[0] + extra[0], padding[1] + extra[1])
-            xs, shape = self.writer.pad(name, xs, shape, padding, high, float("-inf"))
-        self._check_pool(name, shape, out_shape, kernel, stride, dilation)
-        return Value(self.writer.pool("max", name, xs, shape, kernel, stride, dilation, out_shape),
-                     out_shape)
-
-    def _check_pool(self, name, padded, out_shape, kernel, stride, dilation):
-        expected = [(padded[2 + i] - dilation[i] * (kernel[i] - 1) - 1) // stride[i] + 1
-                    for i in range(2)]
-        if expected != out_shape[2:]:
-            raise ExportError(f"pool '{name}': ceil_mode output sizes are not supported here")
-
-    def _avg_pool(self, name, x, kernel, stride, padding, ceil_mode, count_include_pad,
-                  divisor_override, out_shape):
-        x = self._f32(x)
-        if len(x.shape) != 4:
-            raise ExportError(f"pool '{name}' needs an NCHW input, got {x.shape}")
-        kernel, padding = _as_pair(kernel), _as_pair(padding)
-        stride = _as_pair(stride if stride not in (None, [], ()) else kernel)
-        if any(padding) and not count_include_pad:
-            raise ExportError(f"pool '{name}': count_include_pad=False with padding "
-                              "is not supported")
-        xs, shape = self.ssa(x), x.shape
-        if any(padding):
-            xs, shape = self.writer.pad(name, xs, shape, padding, padding, 0.0)
-        self._check_pool(name, shape, out_shape, kernel, stride, (1, 1))
-        total = self.writer.pool("sum", name + "_sum", xs, shape, kernel, stride, (1, 1), out_shape)
-        divisor = divisor_override or kernel[0] * kernel[1]
-        return Value(self.writer.divide(name, total, out_shape, float(divisor)), out_shape)
-
-    def _adaptive_avg_pool(self, name, x, out_shape):
-        x = self._f32(x)
-        if len(x.shape) != 4:
-            raise ExportError(f"adaptive pool '{name}' needs an NCHW input, got {x.shape}")
-        h, w = x.shape[2:]
-        oh, ow = out_shape[2:]
-        if h % oh or w % ow:
-            raise ExportError(f"adaptive pool '{name}': {h}x{w} -> {oh}x{ow} has uneven windows")
-        kernel = (h // oh, w // ow)
-        total = self.writer.pool("sum", name + "_sum", self.ssa(x), x.shape, kernel, kernel, (1, 1),
-                                 out_shape)
-        return Value(self.writer.divide(name, total, out_shape, float(kernel[0] * kernel[1])),
-                     out_shape)
 
     def _embedding(self, name, ids, weight, max_norm=None):
         """Gather rows of a constant table: ``linalg.generic`` whose body reads
