@@ -313,14 +313,13 @@ LogicalResult ShiftPlanMemoryPass::addEntryPoints(func::FuncOp body,
       Value address =
           memref::ExtractAlignedPointerAsIndexOp::create(b, loc, ws);
       Value zero = arith::ConstantIndexOp::create(b, loc, 0);
-      Value misaligned = arith::RemUIOp::create(
-          b, loc, address, arith::ConstantIndexOp::create(b, loc, kAlignment));
-      bad = arith::OrIOp::create(
-          b, loc,
-          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, address,
-                                zero),
-          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, misaligned,
-                                zero));
+      Value alignment = arith::ConstantIndexOp::create(b, loc, kAlignment);
+      Value misaligned = arith::RemUIOp::create(b, loc, address, alignment);
+      Value null = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                         address, zero);
+      Value offAlignment = arith::CmpIOp::create(
+          b, loc, arith::CmpIPredicate::ne, misaligned, zero);
+      bad = arith::OrIOp::create(b, loc, null, offAlignment);
     }
     auto status = scf::IfOp::create(
         b, loc, bad,

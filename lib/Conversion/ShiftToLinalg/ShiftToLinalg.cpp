@@ -165,9 +165,11 @@ struct QuantizeOpLowering : OpRewritePattern<QuantizeOp> {
           // f32 never crosses sqrt(2) * 2^k, the f32 quotient often does.
           Type f64 = b.getF64Type(), i64 = b.getI64Type();
           Value absW = math::AbsFOp::create(b, l, w);
-          Value ratio = arith::DivFOp::create(
-              b, l, arith::ExtFOp::create(b, l, f64, absW),
-              arith::ExtFOp::create(b, l, f64, a));
+          // One op per statement: the order of nested builder calls as
+          // arguments is up to the C++ compiler, and so would be the IR's.
+          Value wideW = arith::ExtFOp::create(b, l, f64, absW);
+          Value wideA = arith::ExtFOp::create(b, l, f64, a);
+          Value ratio = arith::DivFOp::create(b, l, wideW, wideA);
           Value bits = arith::BitcastOp::create(b, l, i64, ratio);
           Value exponent = arith::TruncIOp::create(
               b, l, b.getI32Type(),
@@ -202,10 +204,11 @@ struct QuantizeOpLowering : OpRewritePattern<QuantizeOp> {
               magnitude);
           // Zeros (and an all-zero channel, alpha = 0) take the smallest
           // code; with-zero formats send anything below emin to code 0.
-          Value isZero = arith::OrIOp::create(
-              b, l,
-              arith::CmpFOp::create(b, l, arith::CmpFPredicate::OEQ, w, fzero),
-              arith::CmpFOp::create(b, l, arith::CmpFPredicate::OEQ, a, fzero));
+          Value zeroW =
+              arith::CmpFOp::create(b, l, arith::CmpFPredicate::OEQ, w, fzero);
+          Value zeroA =
+              arith::CmpFOp::create(b, l, arith::CmpFPredicate::OEQ, a, fzero);
+          Value isZero = arith::OrIOp::create(b, l, zeroW, zeroA);
           Value smallest = i32Const(b, l, format.zeroFree ? 1 : 0);
           if (!format.zeroFree) {
             Value below = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt,

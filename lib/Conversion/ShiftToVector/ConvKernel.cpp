@@ -180,11 +180,9 @@ void buildAccumulation(OpBuilder &b, func::FuncOp func, const KernelSpec &spec,
   auto tableVecType = VectorType::get({geo.lanes}, tableElement);
   int64_t blockWidth = geo.cols * geo.lanes;
 
-  SmallVector<Value> lbs(5, k.idx(0)), steps(5, k.idx(1));
-  SmallVector<Value> ubs = {k.idx(geo.n), k.idx(geo.g), k.idx(geo.blocks),
-                            k.idx(geo.ohBlocks), k.idx(geo.owBlocks)};
-  scf::buildLoopNest(
-      b, loc, lbs, ubs, steps, [&](OpBuilder &b, Location loc, ValueRange ivs) {
+  k.loopNest(
+      {geo.n, geo.g, geo.blocks, geo.ohBlocks, geo.owBlocks},
+      [&](OpBuilder &b, Location loc, ValueRange ivs) {
         KB k{b, loc};
         Value n = ivs[0], g = ivs[1], block = ivs[2];
         Value oh0 = k.mul(ivs[3], geo.hblock);
@@ -193,8 +191,8 @@ void buildAccumulation(OpBuilder &b, func::FuncOp func, const KernelSpec &spec,
         // Accumulator (r, i, j): channel row r, output row oh0 + i, vector j.
         int64_t perRow = geo.hblock * geo.cols;
         SmallVector<Value> init(geo.rows * perRow, zero);
-        auto channelLoop = scf::ForOp::create(
-            b, loc, k.idx(0), k.idx(geo.cg), k.idx(1), init,
+        auto channelLoop = k.forLoop(
+            geo.cg, init,
             [&](OpBuilder &b, Location loc, Value icg, ValueRange accs) {
               KB k{b, loc};
               SmallVector<Value> acc(accs.begin(), accs.end());
@@ -230,8 +228,9 @@ void buildAccumulation(OpBuilder &b, func::FuncOp func, const KernelSpec &spec,
               scf::YieldOp::create(b, loc, acc);
             });
         for (int64_t r = 0; r < geo.rows; ++r) {
-          Value outChannel =
-              k.addc(k.add(k.mul(g, geo.fgPad), k.mul(block, geo.rows)), r);
+          Value groupBase = k.mul(g, geo.fgPad);
+          Value blockBase = k.mul(block, geo.rows);
+          Value outChannel = k.addc(k.add(groupBase, blockBase), r);
           for (int64_t v = 0; v < perRow; ++v) {
             Value acc = channelLoop.getResult(r * perRow + v);
             if (kind == MacKind::ExponentAdd)
@@ -307,14 +306,18 @@ LogicalResult kernel::generateConv2D(KernelSpec spec) {
               limit = entry->getArgument(4);
 
         // 1. Copy into the padded phase planes, scanning for the precondition.
-        Value xp = k.zeroBuffer(xpType);
+        //    Only padding must read as zero: without it, every position a
+        //    real output reads is copied, and what lies beyond feeds only the
+        //    dropped padding outputs (float ops on any bits do not trap).
+        bool padded = geo.pt || geo.pl || geo.pb || geo.pr;
+        Value xp = padded ? k.zeroBuffer(xpType)
+                          : memref::AllocOp::create(b, loc, xpType,
+                                                    b.getI64IntegerAttr(64))
+                                .getResult();
         Value trueValue =
             arith::ConstantOp::create(b, loc, b.getBoolAttr(true));
-        SmallVector<Value> zeros(4, k.idx(0)), ones(4, k.idx(1));
-        auto scan = scf::buildLoopNest(
-            b, loc, zeros,
-            {k.idx(geo.n), k.idx(geo.c), k.idx(geo.h), k.idx(geo.w)}, ones,
-            ValueRange{trueValue},
+        SmallVector<Value> scan = k.loopNest(
+            {geo.n, geo.c, geo.h, geo.w}, ValueRange{trueValue},
             [&](OpBuilder &b, Location loc, ValueRange ivs, ValueRange iter) {
               KB k{b, loc};
               Value value = memref::LoadOp::create(b, loc, input, ivs);
@@ -329,7 +332,7 @@ LogicalResult kernel::generateConv2D(KernelSpec spec) {
               return scf::ValueVector{
                   scanActivation(k, spec, value, iter[0], limit)};
             });
-        Value safe = scan.results.front();
+        Value safe = scan.front();
 
         // 2. The tables the kernels read: shift words for the exponent add,
         //    exact f32 weights alpha * s * 2^e otherwise, decoded from the
@@ -347,67 +350,54 @@ LogicalResult kernel::generateConv2D(KernelSpec spec) {
         auto decodeInto = [&](OpBuilder &b, Location loc, Value table,
                               bool words) {
           KB k{b, loc};
-          // Zero: the padding rows of each group's last block.
-          linalg::FillOp::create(b, loc,
-                                 ValueRange{words ? k.i32(0) : k.f32(0)},
-                                 ValueRange{table});
+          // The padding rows of each group's last block are left as they
+          // are: they feed only the dropped padding channels.
           // Per output channel: its table position and alpha, then its
           // weights.
-          scf::buildLoopNest(
-              b, loc, {k.idx(0)}, {k.idx(geo.f)}, {k.idx(1)},
-              [&](OpBuilder &b, Location loc, ValueRange fs) {
-                KB k{b, loc};
-                Value f = fs[0];
-                Value group = k.div(f, geo.fg), inGroup = k.rem(f, geo.fg);
-                Value block = k.div(inGroup, geo.rows),
-                      r = k.rem(inGroup, geo.rows);
-                Value scale =
-                    memref::LoadOp::create(b, loc, alpha, ValueRange{f});
-                Value first = k.mul(f, perChannel);
-                scf::buildLoopNest(
-                    b, loc, {k.idx(0), k.idx(0), k.idx(0)},
-                    {k.idx(geo.cg), k.idx(geo.kh), k.idx(geo.kw)},
-                    {k.idx(1), k.idx(1), k.idx(1)},
-                    [&](OpBuilder &b, Location loc, ValueRange ivs) {
-                      KB k{b, loc};
-                      Value flat = k.add(
-                          first,
-                          k.add(k.mul(k.add(k.mul(ivs[0], geo.kh), ivs[1]),
-                                      geo.kw),
-                                ivs[2]));
-                      // A two-byte little-endian read holds the whole code.
-                      Value bit = k.mul(flat, spec.encoding.getBits());
-                      Value at = k.div(bit, 8);
-                      auto byteAt = [&](Value index) -> Value {
-                        return arith::ExtUIOp::create(
-                            b, loc, i32,
-                            memref::LoadOp::create(b, loc, packed,
-                                                   ValueRange{index}));
-                      };
-                      Value high = arith::ShLIOp::create(
-                          b, loc, byteAt(k.addc(at, 1)), k.i32(8));
-                      Value pair =
-                          arith::OrIOp::create(b, loc, byteAt(at), high);
-                      Value offset = arith::IndexCastOp::create(b, loc, i32,
-                                                                k.rem(bit, 8));
-                      Value shifted =
-                          arith::ShRUIOp::create(b, loc, pair, offset);
-                      Value raw = arith::AndIOp::create(
-                          b, loc, shifted,
-                          k.i32((1 << spec.encoding.getBits()) - 1));
-                      SmallVector<Value> index = {group,  block,  ivs[0],
-                                                  ivs[1], ivs[2], r};
-                      Value entry;
-                      if (words) {
-                        entry = decodeWord(k, spec, raw, convSignBit(spec));
-                      } else {
-                        Value unit =
-                            decodeWeight(k, spec, raw, convSignBit(spec));
-                        entry = arith::MulFOp::create(b, loc, unit, scale);
-                      }
-                      memref::StoreOp::create(b, loc, entry, table, index);
-                    });
-              });
+          k.loopNest({geo.f}, [&](OpBuilder &b, Location loc, ValueRange fs) {
+            KB k{b, loc};
+            Value f = fs[0];
+            Value group = k.div(f, geo.fg), inGroup = k.rem(f, geo.fg);
+            Value block = k.div(inGroup, geo.rows),
+                  r = k.rem(inGroup, geo.rows);
+            Value scale = memref::LoadOp::create(b, loc, alpha, ValueRange{f});
+            Value first = k.mul(f, perChannel);
+            k.loopNest({geo.cg, geo.kh, geo.kw}, [&](OpBuilder &b, Location loc,
+                                                     ValueRange ivs) {
+              KB k{b, loc};
+              Value flat = k.add(
+                  first,
+                  k.add(k.mul(k.add(k.mul(ivs[0], geo.kh), ivs[1]), geo.kw),
+                        ivs[2]));
+              // A two-byte little-endian read holds the whole code.
+              Value bit = k.mul(flat, spec.encoding.getBits());
+              Value at = k.div(bit, 8);
+              auto byteAt = [&](Value index) -> Value {
+                return arith::ExtUIOp::create(
+                    b, loc, i32,
+                    memref::LoadOp::create(b, loc, packed, ValueRange{index}));
+              };
+              Value low = byteAt(at);
+              Value next = byteAt(k.addc(at, 1));
+              Value high = arith::ShLIOp::create(b, loc, next, k.i32(8));
+              Value pair = arith::OrIOp::create(b, loc, low, high);
+              Value offset =
+                  arith::IndexCastOp::create(b, loc, i32, k.rem(bit, 8));
+              Value shifted = arith::ShRUIOp::create(b, loc, pair, offset);
+              Value raw = arith::AndIOp::create(
+                  b, loc, shifted, k.i32((1 << spec.encoding.getBits()) - 1));
+              SmallVector<Value> index = {group,  block,  ivs[0],
+                                          ivs[1], ivs[2], r};
+              Value entry;
+              if (words) {
+                entry = decodeWord(k, spec, raw, convSignBit(spec));
+              } else {
+                Value unit = decodeWeight(k, spec, raw, convSignBit(spec));
+                entry = arith::MulFOp::create(b, loc, unit, scale);
+              }
+              memref::StoreOp::create(b, loc, entry, table, index);
+            });
+          });
         };
 
         // 3. Accumulate with the fast kernel when the scan allows it.
@@ -426,53 +416,44 @@ LogicalResult kernel::generateConv2D(KernelSpec spec) {
         // 4. Scale each output channel by alpha * 2^emin if the exponent-add
         //    kernel ran (the f32 kernels' weights already hold alpha).
         Value ranExponentAdd = exponentAddRan(k, spec, safe);
-        scf::buildLoopNest(
-            b, loc, {k.idx(0), k.idx(0)}, {k.idx(geo.n), k.idx(geo.f)},
-            {k.idx(1), k.idx(1)},
-            [&](OpBuilder &b, Location loc, ValueRange nf) {
-              KB k{b, loc};
-              Value channel = k.add(k.mul(k.div(nf[1], geo.fg), geo.fgPad),
-                                    k.rem(nf[1], geo.fg));
-              Value scale = arith::SelectOp::create(
-                  b, loc, ranExponentAdd,
-                  memref::LoadOp::create(b, loc, alpha, ValueRange{nf[1]}),
-                  k.f32(1.0f));
-              // Whole vectors along each output row (a masked store for the
-              // tail): left to itself, LLVM vectorizes across channels with
-              // gathers and scatters.
-              auto vecType = VectorType::get({geo.lanes}, b.getF32Type());
-              Value scales =
-                  vector::BroadcastOp::create(b, loc, vecType, scale);
-              scf::buildLoopNest(
-                  b, loc, {k.idx(0)}, {k.idx(geo.oh)}, {k.idx(1)},
-                  [&](OpBuilder &b, Location loc, ValueRange ohs) {
-                    KB k{b, loc};
-                    for (int64_t col = 0; col < geo.ow; col += geo.lanes) {
-                      Value acc = vector::LoadOp::create(
-                          b, loc, vecType, yp,
-                          ValueRange{nf[0], channel, ohs[0], k.idx(col)});
-                      Value scaled = arith::MulFOp::create(b, loc, acc, scales);
-                      if (spec.hasEpilogue())
-                        scaled = applyEpilogue(
-                            k, spec, scaled,
-                            spec.bias.empty() ? Value() : entry->getArgument(5),
-                            nf[1]);
-                      SmallVector<Value> at = {nf[0], nf[1], ohs[0],
-                                               k.idx(col)};
-                      int64_t valid =
-                          std::min<int64_t>(geo.lanes, geo.ow - col);
-                      if (valid == geo.lanes) {
-                        vector::StoreOp::create(b, loc, scaled, output, at);
-                        continue;
-                      }
-                      Value mask = vector::CreateMaskOp::create(
-                          b, loc, VectorType::get({geo.lanes}, b.getI1Type()),
-                          ValueRange{k.idx(valid)});
-                      vector::MaskedStoreOp::create(b, loc, output, at, mask,
-                                                    scaled);
-                    }
-                  });
-            });
+        k.loopNest({geo.n, geo.f}, [&](OpBuilder &b, Location loc,
+                                       ValueRange nf) {
+          KB k{b, loc};
+          Value groupBase = k.mul(k.div(nf[1], geo.fg), geo.fgPad);
+          Value channel = k.add(groupBase, k.rem(nf[1], geo.fg));
+          Value layerAlpha =
+              memref::LoadOp::create(b, loc, alpha, ValueRange{nf[1]});
+          Value scale = arith::SelectOp::create(b, loc, ranExponentAdd,
+                                                layerAlpha, k.f32(1.0f));
+          // Whole vectors along each output row (a masked store for the
+          // tail): left to itself, LLVM vectorizes across channels with
+          // gathers and scatters.
+          auto vecType = VectorType::get({geo.lanes}, b.getF32Type());
+          Value scales = vector::BroadcastOp::create(b, loc, vecType, scale);
+          k.loopNest({geo.oh}, [&](OpBuilder &b, Location loc, ValueRange ohs) {
+            KB k{b, loc};
+            for (int64_t col = 0; col < geo.ow; col += geo.lanes) {
+              Value acc = vector::LoadOp::create(
+                  b, loc, vecType, yp,
+                  ValueRange{nf[0], channel, ohs[0], k.idx(col)});
+              Value scaled = arith::MulFOp::create(b, loc, acc, scales);
+              if (spec.hasEpilogue())
+                scaled = applyEpilogue(
+                    k, spec, scaled,
+                    spec.bias.empty() ? Value() : entry->getArgument(5), nf[1]);
+              SmallVector<Value> at = {nf[0], nf[1], ohs[0], k.idx(col)};
+              int64_t valid = std::min<int64_t>(geo.lanes, geo.ow - col);
+              if (valid == geo.lanes) {
+                vector::StoreOp::create(b, loc, scaled, output, at);
+                continue;
+              }
+              Value mask = vector::CreateMaskOp::create(
+                  b, loc, VectorType::get({geo.lanes}, b.getI1Type()),
+                  ValueRange{k.idx(valid)});
+              vector::MaskedStoreOp::create(b, loc, output, at, mask, scaled);
+            }
+          });
+        });
         b.setInsertionPointToEnd(entry);
         for (Value buffer : {xp, wordTable, weightTable, yp})
           if (buffer && buffer != packed)

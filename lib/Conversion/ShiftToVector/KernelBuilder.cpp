@@ -146,9 +146,10 @@ Value kernel::decodeWord(KB &k, const KernelSpec &spec, Value raw,
   Value magnitude =
       arith::AndIOp::create(b, loc, raw, constLike(k, raw, (1 << signAt) - 1));
   Value sign = arith::ShRUIOp::create(b, loc, raw, constLike(k, raw, signAt));
-  return arith::OrIOp::create(
-      b, loc, arith::ShLIOp::create(b, loc, magnitude, constLike(k, raw, 23)),
-      arith::ShLIOp::create(b, loc, sign, constLike(k, raw, 31)));
+  Value exponentField =
+      arith::ShLIOp::create(b, loc, magnitude, constLike(k, raw, 23));
+  Value signField = arith::ShLIOp::create(b, loc, sign, constLike(k, raw, 31));
+  return arith::OrIOp::create(b, loc, exponentField, signField);
 }
 
 Value kernel::decodeWeight(KB &k, const KernelSpec &spec, Value raw,

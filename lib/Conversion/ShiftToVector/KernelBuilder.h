@@ -156,6 +156,40 @@ struct KB {
   Value rem(Value x, int64_t c) {
     return arith::RemUIOp::create(b, loc, x, idx(c));
   }
+  /// Index constants, created in order (builder calls nested as sibling
+  /// arguments run in an order the C++ compiler picks, and so would the IR).
+  SmallVector<Value> idxs(ArrayRef<int64_t> values) {
+    SmallVector<Value> result;
+    for (int64_t v : values)
+      result.push_back(idx(v));
+    return result;
+  }
+  /// for ivs in [0, ubs) step 1: body(ivs); the constants are created first.
+  void loopNest(ArrayRef<int64_t> ubs,
+                function_ref<void(OpBuilder &, Location, ValueRange)> body) {
+    SmallVector<Value> lbs(ubs.size(), idx(0));
+    SmallVector<Value> steps(ubs.size(), idx(1));
+    SmallVector<Value> upper = idxs(ubs);
+    scf::buildLoopNest(b, loc, lbs, upper, steps, body);
+  }
+  /// The same with loop-carried values; returns the final ones.
+  SmallVector<Value>
+  loopNest(ArrayRef<int64_t> ubs, ValueRange init,
+           function_ref<scf::ValueVector(OpBuilder &, Location, ValueRange,
+                                         ValueRange)>
+               body) {
+    SmallVector<Value> lbs(ubs.size(), idx(0));
+    SmallVector<Value> steps(ubs.size(), idx(1));
+    SmallVector<Value> upper = idxs(ubs);
+    return scf::buildLoopNest(b, loc, lbs, upper, steps, init, body).results;
+  }
+  /// scf.for over [0, ub) with `init` iter_args.
+  scf::ForOp
+  forLoop(int64_t ub, ValueRange init,
+          function_ref<void(OpBuilder &, Location, Value, ValueRange)> body) {
+    Value lower = idx(0), upper = idx(ub), step = idx(1);
+    return scf::ForOp::create(b, loc, lower, upper, step, init, body);
+  }
   /// A zero-initialized, 64-byte aligned scratch buffer.
   Value zeroBuffer(MemRefType type);
   /// A private constant memref.global holding `data`, returned by value.

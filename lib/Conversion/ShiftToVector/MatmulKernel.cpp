@@ -104,111 +104,103 @@ void buildAccumulation(OpBuilder &b, func::FuncOp func, const KernelSpec &spec,
   auto wordVecType = VectorType::get({geo.lanes}, b.getI32Type());
   bool nibbles = !spec.isFloat() && isNibblePacked(spec);
 
-  scf::buildLoopNest(
-      b, loc, {k.idx(0), k.idx(0)}, {k.idx(geo.m), k.idx(geo.nPad / geo.rows)},
-      {k.idx(1), k.idx(1)}, [&](OpBuilder &b, Location loc, ValueRange ivs) {
-        KB k{b, loc};
-        Value m = ivs[0], row0 = k.mul(ivs[1], geo.rows);
-        SmallVector<Value> init(geo.rows,
-                                k.splat(vecType, b.getF32FloatAttr(0)));
-        auto chunkLoop = scf::ForOp::create(
-            b, loc, k.idx(0), k.idx(geo.chunks), k.idx(1), init,
-            [&](OpBuilder &b, Location loc, Value chunk, ValueRange accs) {
-              KB k{b, loc};
-              SmallVector<Value> acc(accs.begin(), accs.end());
-              Value col = k.mul(chunk, 2 * geo.lanes);
-              Value xLow = vector::LoadOp::create(b, loc, vecType, xp,
-                                                  ValueRange{m, col});
-              Value xHigh = vector::LoadOp::create(
-                  b, loc, vecType, xp, ValueRange{m, k.addc(col, geo.lanes)});
-              for (int64_t r = 0; r < geo.rows; ++r) {
-                Value row = k.addc(row0, r);
-                Value low, high;
-                auto splat = [&](int64_t v) {
-                  return k.splat(wordVecType, b.getI32IntegerAttr(int32_t(v)));
-                };
-                Value lowWord, highWord;
-                if (spec.isFloat()) {
-                  lowWord = vector::LoadOp::create(b, loc, vecType, packed,
-                                                   ValueRange{row, col});
-                  highWord = vector::LoadOp::create(
-                      b, loc, vecType, packed,
-                      ValueRange{row, k.addc(col, geo.lanes)});
-                } else if (nibbles && exponentAdd) {
-                  // Sign-extending the byte [s_hi m_hi | s_lo m_lo] copies
-                  // s_hi into bits 7..31: one shift puts m_hi at 23..25
-                  // and s_hi at 31; for the low nibble, shifting left by 28
-                  // and arithmetically right by 5 does the same. Then one
-                  // mask each: 5 ops for two vectors of shift words.
-                  Value bytes = vector::LoadOp::create(
+  k.loopNest({geo.m, geo.nPad / geo.rows}, [&](OpBuilder &b, Location loc,
+                                               ValueRange ivs) {
+    KB k{b, loc};
+    Value m = ivs[0], row0 = k.mul(ivs[1], geo.rows);
+    SmallVector<Value> init(geo.rows, k.splat(vecType, b.getF32FloatAttr(0)));
+    auto chunkLoop = k.forLoop(
+        geo.chunks, init,
+        [&](OpBuilder &b, Location loc, Value chunk, ValueRange accs) {
+          KB k{b, loc};
+          SmallVector<Value> acc(accs.begin(), accs.end());
+          Value col = k.mul(chunk, 2 * geo.lanes);
+          Value xLow =
+              vector::LoadOp::create(b, loc, vecType, xp, ValueRange{m, col});
+          Value xHigh = vector::LoadOp::create(
+              b, loc, vecType, xp, ValueRange{m, k.addc(col, geo.lanes)});
+          for (int64_t r = 0; r < geo.rows; ++r) {
+            Value row = k.addc(row0, r);
+            Value low, high;
+            auto splat = [&](int64_t v) {
+              return k.splat(wordVecType, b.getI32IntegerAttr(int32_t(v)));
+            };
+            Value lowWord, highWord;
+            if (spec.isFloat()) {
+              lowWord = vector::LoadOp::create(b, loc, vecType, packed,
+                                               ValueRange{row, col});
+              highWord = vector::LoadOp::create(
+                  b, loc, vecType, packed,
+                  ValueRange{row, k.addc(col, geo.lanes)});
+            } else if (nibbles && exponentAdd) {
+              // Sign-extending the byte [s_hi m_hi | s_lo m_lo] copies
+              // s_hi into bits 7..31: one shift puts m_hi at 23..25
+              // and s_hi at 31; for the low nibble, shifting left by 28
+              // and arithmetically right by 5 does the same. Then one
+              // mask each: 5 ops for two vectors of shift words.
+              Value bytes = vector::LoadOp::create(
+                  b, loc, byteVecType, packed,
+                  ValueRange{row, k.mul(chunk, geo.lanes)});
+              Value wide = arith::ExtSIOp::create(b, loc, wordVecType, bytes);
+              Value fields = splat(0x83800000);
+              highWord = arith::AndIOp::create(
+                  b, loc, arith::ShLIOp::create(b, loc, wide, splat(19)),
+                  fields);
+              lowWord = arith::AndIOp::create(
+                  b, loc,
+                  arith::ShRSIOp::create(
+                      b, loc, arith::ShLIOp::create(b, loc, wide, splat(28)),
+                      splat(5)),
+                  fields);
+            } else if (nibbles) {
+              Value bytes = vector::LoadOp::create(
+                  b, loc, byteVecType, packed,
+                  ValueRange{row, k.mul(chunk, geo.lanes)});
+              Value wide = arith::ExtUIOp::create(b, loc, wordVecType, bytes);
+              low = arith::AndIOp::create(
+                  b, loc, wide, k.splat(wordVecType, b.getI32IntegerAttr(15)));
+              high = arith::ShRUIOp::create(
+                  b, loc, wide, k.splat(wordVecType, b.getI32IntegerAttr(4)));
+            } else {
+              low = arith::ExtUIOp::create(
+                  b, loc, wordVecType,
+                  vector::LoadOp::create(b, loc, byteVecType, packed,
+                                         ValueRange{row, col}));
+              high = arith::ExtUIOp::create(
+                  b, loc, wordVecType,
+                  vector::LoadOp::create(
                       b, loc, byteVecType, packed,
-                      ValueRange{row, k.mul(chunk, geo.lanes)});
-                  Value wide =
-                      arith::ExtSIOp::create(b, loc, wordVecType, bytes);
-                  Value fields = splat(0x83800000);
-                  highWord = arith::AndIOp::create(
-                      b, loc, arith::ShLIOp::create(b, loc, wide, splat(19)),
-                      fields);
-                  lowWord = arith::AndIOp::create(
-                      b, loc,
-                      arith::ShRSIOp::create(
-                          b, loc,
-                          arith::ShLIOp::create(b, loc, wide, splat(28)),
-                          splat(5)),
-                      fields);
-                } else if (nibbles) {
-                  Value bytes = vector::LoadOp::create(
-                      b, loc, byteVecType, packed,
-                      ValueRange{row, k.mul(chunk, geo.lanes)});
-                  Value wide =
-                      arith::ExtUIOp::create(b, loc, wordVecType, bytes);
-                  low = arith::AndIOp::create(
-                      b, loc, wide,
-                      k.splat(wordVecType, b.getI32IntegerAttr(15)));
-                  high = arith::ShRUIOp::create(
-                      b, loc, wide,
-                      k.splat(wordVecType, b.getI32IntegerAttr(4)));
-                } else {
-                  low = arith::ExtUIOp::create(
-                      b, loc, wordVecType,
-                      vector::LoadOp::create(b, loc, byteVecType, packed,
-                                             ValueRange{row, col}));
-                  high = arith::ExtUIOp::create(
-                      b, loc, wordVecType,
-                      vector::LoadOp::create(
-                          b, loc, byteVecType, packed,
-                          ValueRange{row, k.addc(col, geo.lanes)}));
-                }
-                Value rowAlpha;
-                if (!exponentAdd)
-                  rowAlpha = vector::BroadcastOp::create(
-                      b, loc, vecType,
-                      memref::LoadOp::create(b, loc, alpha, ValueRange{row}));
-                auto decode = [&](Value raw) -> Value {
-                  if (exponentAdd)
-                    return decodeWord(k, spec, raw, matmulSignBit(spec));
-                  return arith::MulFOp::create(
-                      b, loc, decodeWeight(k, spec, raw, matmulSignBit(spec)),
-                      rowAlpha);
-                };
-                if (!lowWord) {
-                  lowWord = decode(low);
-                  highWord = decode(high);
-                }
-                acc[r] = accumulate(k, spec, kind, acc[r], xLow, lowWord);
-                acc[r] = accumulate(k, spec, kind, acc[r], xHigh, highWord);
-              }
-              scf::YieldOp::create(b, loc, acc);
-            });
-        for (int64_t r = 0; r < geo.rows; ++r) {
-          Value sum = vector::ReductionOp::create(
-              b, loc, vector::CombiningKind::ADD, chunkLoop.getResult(r));
-          if (exponentAdd)
-            sum = flushResidue(k, spec, sum);
-          memref::StoreOp::create(b, loc, sum, yp,
-                                  ValueRange{m, k.addc(row0, r)});
-        }
-      });
+                      ValueRange{row, k.addc(col, geo.lanes)}));
+            }
+            Value rowAlpha;
+            if (!exponentAdd)
+              rowAlpha = vector::BroadcastOp::create(
+                  b, loc, vecType,
+                  memref::LoadOp::create(b, loc, alpha, ValueRange{row}));
+            auto decode = [&](Value raw) -> Value {
+              if (exponentAdd)
+                return decodeWord(k, spec, raw, matmulSignBit(spec));
+              return arith::MulFOp::create(
+                  b, loc, decodeWeight(k, spec, raw, matmulSignBit(spec)),
+                  rowAlpha);
+            };
+            if (!lowWord) {
+              lowWord = decode(low);
+              highWord = decode(high);
+            }
+            acc[r] = accumulate(k, spec, kind, acc[r], xLow, lowWord);
+            acc[r] = accumulate(k, spec, kind, acc[r], xHigh, highWord);
+          }
+          scf::YieldOp::create(b, loc, acc);
+        });
+    for (int64_t r = 0; r < geo.rows; ++r) {
+      Value sum = vector::ReductionOp::create(
+          b, loc, vector::CombiningKind::ADD, chunkLoop.getResult(r));
+      if (exponentAdd)
+        sum = flushResidue(k, spec, sum);
+      memref::StoreOp::create(b, loc, sum, yp, ValueRange{m, k.addc(row0, r)});
+    }
+  });
   b.setInsertionPointToEnd(entry);
   func::ReturnOp::create(b, loc);
 }
@@ -229,9 +221,8 @@ void buildDriver(OpBuilder &b, func::FuncOp driver, const KernelSpec &spec,
   // 1. Copy into the K-padded buffer, scanning for the precondition.
   Value xp = k.zeroBuffer(xpType);
   Value trueValue = arith::ConstantOp::create(b, loc, b.getBoolAttr(true));
-  auto scan = scf::buildLoopNest(
-      b, loc, {k.idx(0), k.idx(0)}, {k.idx(geo.m), k.idx(geo.k)},
-      {k.idx(1), k.idx(1)}, ValueRange{trueValue},
+  auto scan = k.loopNest(
+      {geo.m, geo.k}, ValueRange{trueValue},
       [&](OpBuilder &b, Location loc, ValueRange ivs, ValueRange iter) {
         KB k{b, loc};
         Value value = memref::LoadOp::create(b, loc, input, ivs);
@@ -240,7 +231,7 @@ void buildDriver(OpBuilder &b, func::FuncOp driver, const KernelSpec &spec,
           return scf::ValueVector{iter[0]};
         return scf::ValueVector{scanActivation(k, spec, value, iter[0], limit)};
       });
-  Value safe = scan.results.front();
+  Value safe = scan.front();
 
   // 2. Accumulate.
   Value yp = memref::AllocOp::create(b, loc, ypType, b.getI64IntegerAttr(64));
@@ -251,17 +242,15 @@ void buildDriver(OpBuilder &b, func::FuncOp driver, const KernelSpec &spec,
 
   // 3. Scale by alpha * 2^emin if the exponent-add kernel ran.
   Value ranExponentAdd = exponentAddRan(k, spec, safe);
-  scf::buildLoopNest(
-      b, loc, {k.idx(0), k.idx(0)}, {k.idx(geo.m), k.idx(geo.n)},
-      {k.idx(1), k.idx(1)}, [&](OpBuilder &b, Location loc, ValueRange ivs) {
-        Value acc = memref::LoadOp::create(b, loc, yp, ivs);
-        Value scale = arith::SelectOp::create(
-            b, loc, ranExponentAdd,
-            memref::LoadOp::create(b, loc, alpha, ValueRange{ivs[1]}),
-            KB{b, loc}.f32(1.0f));
-        memref::StoreOp::create(
-            b, loc, arith::MulFOp::create(b, loc, acc, scale), output, ivs);
-      });
+  k.loopNest({geo.m, geo.n}, [&](OpBuilder &b, Location loc, ValueRange ivs) {
+    Value acc = memref::LoadOp::create(b, loc, yp, ivs);
+    Value rowAlpha = memref::LoadOp::create(b, loc, alpha, ValueRange{ivs[1]});
+    Value one = KB{b, loc}.f32(1.0f);
+    Value scale =
+        arith::SelectOp::create(b, loc, ranExponentAdd, rowAlpha, one);
+    memref::StoreOp::create(b, loc, arith::MulFOp::create(b, loc, acc, scale),
+                            output, ivs);
+  });
   b.setInsertionPointToEnd(entry);
   memref::DeallocOp::create(b, loc, xp);
   memref::DeallocOp::create(b, loc, yp);
@@ -274,7 +263,6 @@ LogicalResult kernel::generateMatmul(KernelSpec spec) {
   MatmulGeometry geo = makeGeometry(spec);
   spec.fanIn = geo.k;
   OpBuilder b(spec.func.getContext());
-  Location loc = spec.func.getLoc();
   Type f32 = b.getF32Type();
   auto xpType = MemRefType::get({geo.m, geo.kPad}, f32);
   auto ypType = MemRefType::get({geo.m, geo.nPad}, f32);
