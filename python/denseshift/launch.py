@@ -51,14 +51,19 @@ def main(argv=None):
     from torch.distributed.elastic.rendezvous import RendezvousError
     try:
         run.main(argv)
-    except RendezvousError as err:
+    except (RendezvousError, RuntimeError, OSError, MemoryError, ValueError) as err:
+        # Before any worker started: the rendezvous could not be reached, did not
+        # complete, or the endpoint answered with something that is not a c10d
+        # store (torch 1.13 then fails with MemoryError: std::bad_alloc).
         endpoint = _option(argv, "rdzv_endpoint", None) or "{}:{}".format(
             _option(argv, "master_addr", "127.0.0.1"), _option(argv, "master_port", "29500"))
         kind = type(err).__name__
+        detail = str(err).strip().splitlines()[0] if str(err).strip() else ""
         print(f"denseshift.launch: error: the rendezvous at {endpoint} failed ({kind}"
-              f"{': ' + str(err) if str(err) else ''}): check that --rdzv_endpoint names a host "
-              "and port every node can reach, that all --nnodes nodes were started with the same "
-              "--rdzv_id, and the timeouts in --rdzv_conf (join_timeout=SECONDS)", file=sys.stderr)
+              f"{': ' + detail if detail else ''}): check that --rdzv_endpoint names a host "
+              "and port every node can reach (and nothing else listens there), that all "
+              "--nnodes nodes were started with the same --rdzv_id, and the timeouts in "
+              "--rdzv_conf (join_timeout=SECONDS)", file=sys.stderr)
         return 2
     except ChildFailedError as err:
         codes = [f.exitcode for f in err.failures.values()]

@@ -148,7 +148,7 @@ def init_distributed(args):
         torch.distributed.init_process_group(
             backend, init_method="env://", rank=rank, world_size=world,
             timeout=datetime.timedelta(seconds=args.dist_timeout))
-    except (RuntimeError, ValueError, OSError) as err:
+    except (RuntimeError, ValueError, OSError, MemoryError) as err:  # bad_alloc: not a c10d store
         reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise DistributedError(
             f"rank {rank} of {world} could not join the process group at {endpoint} within "
