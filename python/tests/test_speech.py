@@ -184,6 +184,11 @@ def test_corrupt_or_mismatched_cache(tiny, tmp_path, capsys):
     with pytest.raises(speech.SpeechError, match="does not match its hash"):
         speech.read_manifest(str(bad))
 
+    # the documented fix: --force rebuilds it
+    assert speech.main(["build", "--out", str(bad), "--size", "tiny", "--force", "--no-progress"]) == 0
+    assert (bad / "train.npy").read_bytes() == (tiny / "train.npy").read_bytes()
+    speech.read_manifest(str(bad))
+
     # another seed/size asked of an existing dataset: refused, untouched
     before = (tiny / "train.npy").read_bytes()
     assert speech.main(["build", "--out", str(tiny), "--size", "tiny", "--seed", "3",
