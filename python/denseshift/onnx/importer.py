@@ -22,7 +22,19 @@ from denseshift.export import ExportError, LinalgBuilder, Value
 from denseshift.mlir_writer import tensor_type
 
 # Default-domain opsets whose semantics the importer implements.
-MIN_OPSET, MAX_OPSET = 7, 17
+MIN_OPSET, MAX_OPSET = 1, 17
+# Operator versions (the schema's since_version at the model's opset) below 6
+# changed semantics (consumed_inputs, legacy broadcast, ...) and are refused,
+# except for these operators whose early versions mean what the importer does.
+EARLY_VERSIONS_OK = {"Conv", "Concat", "Flatten", "GlobalAveragePool", "GlobalMaxPool",
+                     "Identity", "MaxPool", "AveragePool", "Pad", "Reshape", "Slice",
+                     "Softplus", "Softsign", "Split", "Squeeze", "Transpose", "Unsqueeze",
+                     "Gather", "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin",
+                     "ReduceSumSquare", "Softmax", "LogSoftmax", "Shape", "Size",
+                     "Constant", "MatMul", "Max", "Min", "Sum", "Mean", "Expand",
+                     "LRN", "ThresholdedRelu", "HardSigmoid", "Selu", "Elu", "LeakyRelu",
+                     "PRelu", "Clip", "Dropout", "Sigmoid", "Tanh", "Relu", "Exp", "Log",
+                     "Sqrt", "Abs", "Neg", "Reciprocal"}
 FLOAT_TYPES = {onnx.TensorProto.FLOAT, onnx.TensorProto.DOUBLE, onnx.TensorProto.FLOAT16}
 
 
@@ -34,6 +46,7 @@ class OnnxImportError(RuntimeError):
 
     def __init__(self, message, op=None, node=None, model=None):
         self.op, self.node, self.model, self.reason = op, node, model, message
+        self.needs_constant = None   # a graph input that would have to be a constant
         where = []
         if model:
             where.append(str(model))
@@ -44,6 +57,14 @@ class OnnxImportError(RuntimeError):
 
 class _Unsupported(Exception):
     """Raised inside a handler; becomes an OnnxImportError naming the node."""
+
+
+class _NeedsConstant(_Unsupported):
+    """A graph input is used where a constant is required (a conv weight, ...)."""
+
+    def __init__(self, message, name):
+        super().__init__(message)
+        self.name = name
 
 
 def _attrs(node):
@@ -197,6 +218,16 @@ class Importer(LinalgBuilder):
         if handler is None:
             raise self.error(f"unsupported operator {node.op_type}; see docs/onnx.md for the "
                              "supported set", node)
+        try:
+            since = onnx.defs.get_schema(node.op_type, self.opset, "").since_version
+        except Exception:  # noqa: BLE001 - unknown to this onnx release
+            since = self.opset
+        if since < 6 and node.op_type not in EARLY_VERSIONS_OK:
+            raise self.error(f"operator version {since} (opset {self.opset}) is older than "
+                             "the supported range (versions >= 6)", node)
+        if any(a.name == "consumed_inputs" for a in node.attribute):
+            raise self.error("the legacy attribute consumed_inputs (opset < 6) is not "
+                             "supported", node)
         inputs = []
         for name in node.input:
             if name == "":
@@ -210,7 +241,9 @@ class Importer(LinalgBuilder):
         try:
             result = handler(node, inputs, attrs)
         except _Unsupported as err:
-            raise self.error(str(err), node) from None
+            error = self.error(str(err), node)
+            error.needs_constant = getattr(err, "name", None)
+            raise error from None
         except ExportError as err:
             raise self.error(str(err), node) from None
         except OnnxImportError:
@@ -237,10 +270,13 @@ class Importer(LinalgBuilder):
             raise _Unsupported(f"missing {what}")
         return inputs[i]
 
-    @staticmethod
-    def _constant(v, what):
+    def _constant(self, v, what):
         if v is None or v.const is None:
-            raise _Unsupported(f"{what} must be a constant (an initializer or a Constant)")
+            message = f"{what} must be a constant (an initializer or a Constant)"
+            for name, _ in self.inputs:
+                if self.values.get(name) is v:
+                    raise _NeedsConstant(message + f"; graph input '{name}' is not", name)
+            raise _Unsupported(message)
         return v.const
 
     def _ints_input(self, v, what):
@@ -320,7 +356,16 @@ class Importer(LinalgBuilder):
 
     # ----- elementwise -----
 
-    def _binary(self, inputs, fn, npfn):
+    def _binary(self, inputs, fn, npfn, attrs=None):
+        if attrs and attrs.get("broadcast"):   # opset < 7: B aligned at ``axis`` of A
+            a, b = inputs[0], inputs[1]
+            rank_a, rank_b = len(a.shape), len(b.shape)
+            axis = int(attrs.get("axis", rank_a - rank_b))
+            axis = axis + rank_a if axis < 0 else axis
+            if axis < 0 or axis + rank_b > rank_a:
+                raise _Unsupported(f"legacy broadcast of {b.shape} at axis {axis} of {a.shape}")
+            shape = [1] * axis + list(b.shape) + [1] * (rank_a - axis - rank_b)
+            inputs = [a, self._reshape_any(b, shape)]
         folded = self._fold(inputs[:2], npfn)
         if folded is not None:
             return folded
@@ -329,30 +374,20 @@ class Importer(LinalgBuilder):
         return self.elementwise(self._hint, [a, b], out_shape, fn)
 
     def _op_Add(self, node, inputs, attrs):
-        self._no_legacy_broadcast(attrs)
-        return self._binary(inputs, lambda b, x, y: b.add(x, y), np.add)
+        return self._binary(inputs, lambda b, x, y: b.add(x, y), np.add, attrs)
 
     def _op_Sub(self, node, inputs, attrs):
-        self._no_legacy_broadcast(attrs)
-        return self._binary(inputs, lambda b, x, y: b.sub(x, y), np.subtract)
+        return self._binary(inputs, lambda b, x, y: b.sub(x, y), np.subtract, attrs)
 
     def _op_Mul(self, node, inputs, attrs):
-        self._no_legacy_broadcast(attrs)
-        return self._binary(inputs, lambda b, x, y: b.mul(x, y), np.multiply)
+        return self._binary(inputs, lambda b, x, y: b.mul(x, y), np.multiply, attrs)
 
     def _op_Div(self, node, inputs, attrs):
-        self._no_legacy_broadcast(attrs)
-
         def npdiv(x, y):
             if x.dtype.kind in "iu" and y.dtype.kind in "iu":
                 return np.trunc(x / y).astype(x.dtype)
             return x / y
-        return self._binary(inputs, lambda b, x, y: b.div(x, y), npdiv)
-
-    @staticmethod
-    def _no_legacy_broadcast(attrs):
-        if attrs.get("broadcast") or "axis" in attrs:
-            raise _Unsupported("the legacy broadcast/axis attributes (opset < 7) are not supported")
+        return self._binary(inputs, lambda b, x, y: b.div(x, y), npdiv, attrs)
 
     def _variadic(self, inputs, fn, mean=False):
         xs = [self._float(v, "an operand") for v in inputs if v is not None]
@@ -402,10 +437,10 @@ class Importer(LinalgBuilder):
         return self._unary(inputs, lambda b, x: b.math("sqrt", x))
 
     def _op_Abs(self, node, inputs, attrs):
-        return self._unary(inputs, lambda b, x: b.math("absf", x))
+        return self._fold(inputs[:1], np.abs) or self._unary(inputs, lambda b, x: b.math("absf", x))
 
     def _op_Neg(self, node, inputs, attrs):
-        return self._unary(inputs, lambda b, x: b.neg(x))
+        return self._fold(inputs[:1], np.negative) or self._unary(inputs, lambda b, x: b.neg(x))
 
     def _op_Reciprocal(self, node, inputs, attrs):
         return self._unary(inputs, lambda b, x: b.div(1.0, x))
@@ -483,6 +518,9 @@ class Importer(LinalgBuilder):
     def _op_PRelu(self, node, inputs, attrs):
         x = self._float(inputs[0], "the input")
         slope = self._float(inputs[1], "the slope")
+        if self.opset < 7 and len(slope.shape) == 1 and slope.shape[0] > 1 and len(x.shape) > 2:
+            # opset 6: a 1-D slope is per channel (dim 1)
+            slope = self._reshape_any(slope, [slope.shape[0]] + [1] * (len(x.shape) - 2))
         out_shape = list(np.broadcast_shapes(tuple(x.shape), tuple(slope.shape)))
         return self.elementwise(self._hint, [x, slope], out_shape,
                                 lambda b, a, s: b.add(b.max(a, 0.0), b.mul(b.min(a, 0.0), s)))
@@ -694,7 +732,6 @@ class Importer(LinalgBuilder):
                                 lambda b, a, ss, tt: b.add(b.mul(a, ss), tt))
 
     def _op_LayerNormalization(self, node, inputs, attrs):
-        self._unused_outputs(node, 1)
         x = self._float(inputs[0], "X")
         rank = len(x.shape)
         axis = self._axis(attrs.get("axis", -1), rank)
@@ -709,7 +746,22 @@ class Importer(LinalgBuilder):
                 params.append(_const_value(np.broadcast_to(arr, normalized).copy()))
             else:
                 params.append(None)
-        return self.layer_norm(self._hint, x, normalized, params[0], params[1], eps)
+        y = self.layer_norm(self._hint, x, normalized, params[0], params[1], eps)
+        if not any(node.output[1:]):
+            return y
+        # Mean and InvStdDev outputs: reduced dims kept as 1
+        inner = list(range(axis, rank))
+        keep = list(x.shape[:axis]) + [1] * (rank - axis)
+        count = float(np.prod(normalized))
+        s = self.reduce(self._hint + "_mean_sum", x, inner)
+        mean = self.elementwise(self._hint + "_mean", [s], s.shape, lambda b, a: b.div(a, count))
+        mean_k = self.reshape(self._hint + "_mean_keep", mean, keep)
+        centered = self.elementwise(self._hint + "_c", [x, mean_k], x.shape,
+                                    lambda b, a, m: b.mul(b.sub(a, m), b.sub(a, m)))
+        sq = self.reduce(self._hint + "_var_sum", centered, inner)
+        inv = self.elementwise(self._hint + "_invstd", [sq], sq.shape, lambda b, a: b.div(
+            1.0, b.math("sqrt", b.add(b.div(a, count), eps))))
+        return [y, mean_k, self.reshape(self._hint + "_invstd_keep", inv, keep)]
 
     def _pool_geometry(self, node, attrs, x, dilations=None):
         kernel = list(attrs.get("kernel_shape", []))
@@ -818,10 +870,8 @@ class Importer(LinalgBuilder):
                 axes = None
         else:
             axes = attrs.get("axes")
-        if not axes:
-            if axes is not None or not attrs.get("noop_with_empty_axes", 0):
-                return list(range(rank))
-            return []
+        if not axes:   # absent or empty: all axes, or none with noop_with_empty_axes
+            return [] if attrs.get("noop_with_empty_axes", 0) else list(range(rank))
         return sorted({self._axis(a, rank) for a in axes})
 
     def _reduce(self, node, inputs, attrs, kind, axes_input_from):
@@ -1032,7 +1082,7 @@ class Importer(LinalgBuilder):
             s = max(0, min(dim, s + dim if s < 0 else s))
             e = max(0, min(dim, e + dim if e < 0 else e))
             count = max(0, -(-(e - s) // st))
-            if count == 0:
+            if count == 0 and x.const is None:
                 raise _Unsupported("an empty slice is not supported")
             offsets[a], sizes[a], strides[a] = s, count, st
             index[a] = slice(s, e, st)
