@@ -99,10 +99,14 @@ ConvGeometry ConvGeometry::make(const KernelSpec &spec) {
   geo.rows = std::min<int64_t>(spec.rows, geo.fg);
   geo.cols = std::min<int64_t>(spec.cols,
                                int64_t(llvm::divideCeil(geo.ow, geo.lanes)));
-  // Output rows per block: what the width leaves of the accumulator budget,
-  // at most the map's height. The last block may compute up to hblock - 1
-  // padded rows (7x7 with 4 rows: 8 rows, 1/8 wasted).
-  geo.hblock = std::min(geo.oh, std::max<int64_t>(1, spec.cols / geo.cols));
+  // Output rows per block: what the channels and the width leave of the
+  // rows x cols accumulator budget, at most the map's height. Narrow maps
+  // and depthwise convs (one channel per group: 1 x 2 accumulators on AVX2
+  // otherwise) fill the block with output rows. The last block may compute
+  // up to hblock - 1 padded rows (7x7 with 4 rows: 8 rows, 1/8 wasted).
+  int64_t budget = spec.rows * spec.cols;
+  geo.hblock =
+      std::min(geo.oh, std::max<int64_t>(1, budget / (geo.rows * geo.cols)));
   geo.fgPad = llvm::alignTo(geo.fg, geo.rows);
   geo.blocks = geo.fgPad / geo.rows;
   geo.owBlocks = llvm::divideCeil(geo.ow, geo.cols * geo.lanes);
@@ -316,23 +320,67 @@ LogicalResult kernel::generateConv2D(KernelSpec spec) {
                                 .getResult();
         Value trueValue =
             arith::ConstantOp::create(b, loc, b.getBoolAttr(true));
-        SmallVector<Value> scan = k.loopNest(
-            {geo.n, geo.c, geo.h, geo.w}, ValueRange{trueValue},
-            [&](OpBuilder &b, Location loc, ValueRange ivs, ValueRange iter) {
-              KB k{b, loc};
-              Value value = memref::LoadOp::create(b, loc, input, ivs);
-              Value wp = k.addc(ivs[3], geo.pl);
-              Value phase = geo.sw == 1 ? k.idx(0) : k.rem(wp, geo.sw);
-              memref::StoreOp::create(b, loc, value, xp,
-                                      ValueRange{ivs[0], ivs[1], phase,
-                                                 k.addc(ivs[2], geo.pt),
-                                                 k.div(wp, geo.sw)});
-              if (!spec.hasFallback())
-                return scf::ValueVector{iter[0]};
-              return scf::ValueVector{
-                  scanActivation(k, spec, value, iter[0], limit)};
-            });
-        Value safe = scan.front();
+        Value safe;
+        if (geo.sw == 1) {
+          // Unit stride: one phase plane, so each input row is a contiguous
+          // run of the padded row. Whole vectors (a masked one for the
+          // tail), scanned lane-wise and reduced once.
+          auto vecType = VectorType::get({geo.lanes}, f32);
+          auto maskType = VectorType::get({geo.lanes}, b.getI1Type());
+          Value allSafe = k.splat(maskType, b.getBoolAttr(true));
+          Value zeros = k.splat(vecType, b.getF32FloatAttr(0));
+          SmallVector<Value> scan = k.loopNest(
+              {geo.n, geo.c, geo.h}, ValueRange{allSafe},
+              [&](OpBuilder &b, Location loc, ValueRange ivs, ValueRange iter) {
+                KB k{b, loc};
+                Value acc = iter[0];
+                Value row = k.addc(ivs[2], geo.pt);
+                for (int64_t col = 0; col < geo.w; col += geo.lanes) {
+                  SmallVector<Value> from = {ivs[0], ivs[1], ivs[2],
+                                             k.idx(col)};
+                  SmallVector<Value> to = {ivs[0], ivs[1], k.idx(0), row,
+                                           k.idx(col + geo.pl)};
+                  int64_t valid = std::min<int64_t>(geo.lanes, geo.w - col);
+                  Value value;
+                  if (valid == geo.lanes) {
+                    value =
+                        vector::LoadOp::create(b, loc, vecType, input, from);
+                    vector::StoreOp::create(b, loc, value, xp, to);
+                  } else {
+                    // Lanes past the row read as +0, which the scan accepts.
+                    Value mask = vector::CreateMaskOp::create(
+                        b, loc, maskType, ValueRange{k.idx(valid)});
+                    value = vector::MaskedLoadOp::create(b, loc, vecType, input,
+                                                         from, mask, zeros);
+                    vector::MaskedStoreOp::create(b, loc, xp, to, mask, value);
+                  }
+                  if (spec.hasFallback())
+                    acc = scanActivation(k, spec, value, acc, limit);
+                }
+                return scf::ValueVector{acc};
+              });
+          safe = vector::ReductionOp::create(b, loc, vector::CombiningKind::AND,
+                                             scan.front());
+        } else {
+          SmallVector<Value> scan = k.loopNest(
+              {geo.n, geo.c, geo.h, geo.w}, ValueRange{trueValue},
+              [&](OpBuilder &b, Location loc, ValueRange ivs, ValueRange iter) {
+                KB k{b, loc};
+                Value value = memref::LoadOp::create(b, loc, input, ivs);
+                Value wp = k.addc(ivs[3], geo.pl);
+                Value phase = k.rem(wp, geo.sw);
+                Value row = k.addc(ivs[2], geo.pt);
+                Value col = k.div(wp, geo.sw);
+                memref::StoreOp::create(
+                    b, loc, value, xp,
+                    ValueRange{ivs[0], ivs[1], phase, row, col});
+                if (!spec.hasFallback())
+                  return scf::ValueVector{iter[0]};
+                return scf::ValueVector{
+                    scanActivation(k, spec, value, iter[0], limit)};
+              });
+          safe = scan.front();
+        }
 
         // 2. The tables the kernels read: shift words for the exponent add,
         //    exact f32 weights alpha * s * 2^e otherwise, decoded from the

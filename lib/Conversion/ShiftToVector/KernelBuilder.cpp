@@ -112,31 +112,37 @@ Value KB::constantGlobal(StringRef name, DenseElementsAttr data) {
   return memref::GetGlobalOp::create(b, loc, type, name);
 }
 
-Value kernel::scanActivation(KB &k, const KernelSpec &spec, Value value,
-                             Value safe, Value limit) {
-  OpBuilder &b = k.b;
-  Location loc = k.loc;
-  Value bits = arith::BitcastOp::create(b, loc, b.getI32Type(), value);
-  Value magnitude = arith::AndIOp::create(b, loc, bits, k.i32(0x7FFFFFFF));
-  Value isZero = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
-                                       magnitude, k.i32(0));
-  // min <= biased exponent <= 254 - K (no product overflows; no NaN/Inf).
-  Value lowest = k.i32(spec.minBiasedExponent() << 23);
-  Value highest = limit;
-  Value aboveLow = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge,
-                                         magnitude, lowest);
-  Value belowHigh = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle,
-                                          magnitude, highest);
-  Value ok = arith::OrIOp::create(
-      b, loc, isZero, arith::AndIOp::create(b, loc, aboveLow, belowHigh));
-  return arith::AndIOp::create(b, loc, safe, ok);
-}
-
 /// Splats a scalar i32 constant to the shape of `like`.
 static Value constLike(KB &k, Value like, int64_t v) {
   if (auto type = dyn_cast<VectorType>(like.getType()))
     return k.splat(type, k.b.getI32IntegerAttr(int32_t(v)));
   return k.i32(v);
+}
+
+Value kernel::scanActivation(KB &k, const KernelSpec &spec, Value value,
+                             Value safe, Value limit) {
+  OpBuilder &b = k.b;
+  Location loc = k.loc;
+  Type bitsType = b.getI32Type();
+  auto vectorType = dyn_cast<VectorType>(value.getType());
+  if (vectorType) {
+    bitsType = VectorType::get(vectorType.getShape(), b.getI32Type());
+    limit = vector::BroadcastOp::create(b, loc, bitsType, limit);
+  }
+  Value bits = arith::BitcastOp::create(b, loc, bitsType, value);
+  Value magnitude =
+      arith::AndIOp::create(b, loc, bits, constLike(k, bits, 0x7FFFFFFF));
+  Value isZero = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                       magnitude, constLike(k, bits, 0));
+  // min <= biased exponent <= 254 - K (no product overflows; no NaN/Inf).
+  Value lowest = constLike(k, bits, spec.minBiasedExponent() << 23);
+  Value aboveLow = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge,
+                                         magnitude, lowest);
+  Value belowHigh = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle,
+                                          magnitude, limit);
+  Value inRange = arith::AndIOp::create(b, loc, aboveLow, belowHigh);
+  Value ok = arith::OrIOp::create(b, loc, isZero, inRange);
+  return arith::AndIOp::create(b, loc, safe, ok);
 }
 
 Value kernel::decodeWord(KB &k, const KernelSpec &spec, Value raw,

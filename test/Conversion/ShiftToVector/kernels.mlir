@@ -70,9 +70,15 @@
 // exponent add, alpha * s * 2^e for the fallback.
 // CHECK-LABEL: func.func private @__shift_conv2d_{{.*}}_driver(
 // CHECK-SAME: %arg2: memref<22xi8>, %arg3: memref<3xf32>, %[[LIMIT:.*]]: i32)
-// CHECK: arith.constant 536870912 : i32
-// CHECK: arith.cmpi sle, %{{.*}}, %[[LIMIT]]
-// CHECK: scf.if %[[SAFE:.*]] {
+// Unit stride: the copy and the scan go by whole rows of 8 lanes (a masked
+// load for the 5-wide tail), reduced once.
+// CHECK: arith.constant dense<536870912> : vector<8xi32>
+// CHECK: vector.maskedload {{.*}} : memref<1x2x5x5xf32>, vector<8xi1>, vector<8xf32> into vector<8xf32>
+// CHECK: vector.maskedstore
+// CHECK: %[[LIMITS:.*]] = vector.broadcast %[[LIMIT]] : i32 to vector<8xi32>
+// CHECK: arith.cmpi sle, %{{.*}}, %[[LIMITS]] : vector<8xi32>
+// CHECK: %[[SAFE:.*]] = vector.reduction <and>, %{{.*}} : vector<8xi1> into i1
+// CHECK: scf.if %[[SAFE]] {
 // CHECK: arith.shrui
 // CHECK-NOT: arith.mulf
 // CHECK: memref.store %{{.*}} : memref<1x1x2x3x3x3xi32>
