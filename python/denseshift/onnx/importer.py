@@ -34,7 +34,7 @@ EARLY_VERSIONS_OK = {"Conv", "Concat", "Flatten", "GlobalAveragePool", "GlobalMa
                      "Constant", "MatMul", "Max", "Min", "Sum", "Mean", "Expand",
                      "LRN", "ThresholdedRelu", "HardSigmoid", "Selu", "Elu", "LeakyRelu",
                      "PRelu", "Clip", "Dropout", "Sigmoid", "Tanh", "Relu", "Exp", "Log",
-                     "Sqrt", "Abs", "Neg", "Reciprocal"}
+                     "Sqrt", "Abs", "Neg", "Reciprocal", "Pow"}
 FLOAT_TYPES = {onnx.TensorProto.FLOAT, onnx.TensorProto.DOUBLE, onnx.TensorProto.FLOAT16}
 
 
@@ -80,7 +80,8 @@ def _const_value(array):
     stay integer/bool numpy arrays usable only at import time."""
     array = np.asarray(array)
     if array.dtype.kind == "f":
-        return Value(None, array.shape, "f32", np.ascontiguousarray(array, dtype=np.float32))
+        # (np.ascontiguousarray would turn a 0-d array into shape (1,))
+        return Value(None, array.shape, "f32", np.array(array, dtype=np.float32, order="C"))
     dtype = {"b": "i1", "i": "i64", "u": "i64"}.get(array.dtype.kind, str(array.dtype))
     return Value(None, array.shape, dtype, array)
 
@@ -388,6 +389,27 @@ class Importer(LinalgBuilder):
                 return np.trunc(x / y).astype(x.dtype)
             return x / y
         return self._binary(inputs, lambda b, x, y: b.div(x, y), npdiv, attrs)
+
+    def _op_Pow(self, node, inputs, attrs):
+        folded = self._fold(inputs[:2], np.power)
+        if folded is not None:
+            return folded
+        x = self._float(inputs[0], "X")
+        y = inputs[1]
+        if y.const is not None and np.asarray(y.const).size == 1:
+            e = float(np.asarray(y.const).reshape(()))
+            special = {1.0: lambda b, a: a, 2.0: lambda b, a: b.mul(a, a),
+                       3.0: lambda b, a: b.mul(b.mul(a, a), a), 0.5: lambda b, a: b.math("sqrt", a),
+                       -1.0: lambda b, a: b.div(1.0, a), 0.0: lambda b, a: b.const(1.0)}
+            if e in special:
+                out_shape = list(np.broadcast_shapes(tuple(x.shape), tuple(y.shape)))
+                return self.elementwise(self._hint, [x], out_shape, special[e]) \
+                    if out_shape == x.shape else self._binary(
+                        [x, self._float(_const_value(np.asarray(y.const, np.float32)), "Y")],
+                        lambda b, a, _: special[e](b, a), None)
+        y = self._float(y if y.dtype == "f32" else _const_value(
+            np.asarray(self._constant(y, "an integer exponent"), np.float32)), "Y")
+        return self._binary([x, y], lambda b, a, c: b.op(f"math.powf {a}, {c}"), None, attrs)
 
     def _variadic(self, inputs, fn, mean=False):
         xs = [self._float(v, "an operand") for v in inputs if v is not None]
@@ -1120,8 +1142,8 @@ class Importer(LinalgBuilder):
         x = self._float(inputs[0], "data")
         rank = len(x.shape)
         mode = _s(attrs.get("mode", "constant"))
-        if mode != "constant":
-            raise _Unsupported(f"mode '{mode}' (only constant padding is supported)")
+        if mode not in ("constant", "reflect", "edge"):
+            raise _Unsupported(f"mode '{mode}' is not supported (constant, reflect, edge)")
         if self.opset < 11:
             pads, value = list(attrs["pads"]), float(attrs.get("value", 0.0))
         else:
@@ -1135,9 +1157,50 @@ class Importer(LinalgBuilder):
             raise _Unsupported(f"pads {pads} (non-negative, two per dim) are required")
         if not any(pads):
             return x
+        if mode != "constant":
+            return self._pad_copy(x, pads[:rank], pads[rank:], mode)
         ssa, shape = self.writer.pad_nd(self._hint, self.ssa(x), x.shape, pads[:rank], pads[rank:],
                                         value)
         return Value(ssa, shape)
+
+    def _pad_copy(self, x, low, high, mode):
+        """reflect/edge padding, one dim at a time: the border rows are
+        single-row slices (edge: the first/last row broadcast) concatenated
+        around the tensor."""
+        for d in range(len(x.shape)):
+            lo, hi = low[d], high[d]
+            if not lo and not hi:
+                continue
+            n = x.shape[d]
+            if mode == "reflect" and (lo >= n or hi >= n):
+                raise _Unsupported(f"reflect padding {lo}/{hi} of a dim of size {n}")
+
+            def row(i, tag):
+                offsets = [0] * len(x.shape)
+                offsets[d] = i
+                sizes = list(x.shape)
+                sizes[d] = 1
+                return self.slice(f"{self._hint}_d{d}_{tag}", x, offsets, sizes,
+                                  [1] * len(x.shape), sizes)
+
+            def edge(i, count, tag):
+                shape = list(x.shape)
+                shape[d] = count
+                return self.elementwise(f"{self._hint}_d{d}_{tag}", [row(i, tag + "_row")], shape,
+                                        lambda b, a: a)
+
+            pieces = []
+            if lo:
+                pieces += [edge(0, lo, "lo")] if mode == "edge" else \
+                    [row(i, f"lo{i}") for i in range(lo, 0, -1)]
+            pieces.append(x)
+            if hi:
+                pieces += [edge(n - 1, hi, "hi")] if mode == "edge" else \
+                    [row(n - 2 - j, f"hi{j}") for j in range(hi)]
+            shape = list(x.shape)
+            shape[d] = n + lo + hi
+            x = self.concat(f"{self._hint}_d{d}", pieces, d, shape)
+        return x
 
     def _op_Expand(self, node, inputs, attrs):
         x = self._tensor(inputs[0])
