@@ -313,11 +313,14 @@ LogicalResult kernel::generateConv2D(KernelSpec spec) {
         //    Only padding must read as zero: without it, every position a
         //    real output reads is copied, and what lies beyond feeds only the
         //    dropped padding outputs (float ops on any bits do not trap).
+        //    Unit stride zeroes just the padding, in the copy loop; other
+        //    strides zero the whole buffer first.
         bool padded = geo.pt || geo.pl || geo.pb || geo.pr;
-        Value xp = padded ? k.zeroBuffer(xpType)
-                          : memref::AllocOp::create(b, loc, xpType,
-                                                    b.getI64IntegerAttr(64))
-                                .getResult();
+        Value xp = padded && geo.sw != 1
+                       ? k.zeroBuffer(xpType)
+                       : memref::AllocOp::create(b, loc, xpType,
+                                                 b.getI64IntegerAttr(64))
+                             .getResult();
         Value trueValue =
             arith::ConstantOp::create(b, loc, b.getBoolAttr(true));
         Value safe;
@@ -329,12 +332,40 @@ LogicalResult kernel::generateConv2D(KernelSpec spec) {
           auto maskType = VectorType::get({geo.lanes}, b.getI1Type());
           Value allSafe = k.splat(maskType, b.getBoolAttr(true));
           Value zeros = k.splat(vecType, b.getF32FloatAttr(0));
+          // Zero vectors over columns [from, to) of xp[n, c, 0, row].
+          auto zeroSpan = [&](KB &k, ValueRange nc, Value row, int64_t from,
+                              int64_t to) {
+            for (int64_t col = from; col < to; col += geo.lanes) {
+              SmallVector<Value> at = {nc[0], nc[1], k.idx(0), row, k.idx(col)};
+              int64_t valid = std::min<int64_t>(geo.lanes, to - col);
+              if (valid == geo.lanes) {
+                vector::StoreOp::create(k.b, k.loc, zeros, xp, at);
+                continue;
+              }
+              Value mask = vector::CreateMaskOp::create(
+                  k.b, k.loc, maskType, ValueRange{k.idx(valid)});
+              vector::MaskedStoreOp::create(k.b, k.loc, xp, at, mask, zeros);
+            }
+          };
+          // Rows above and below the input (and the rows padding the
+          // height to whole output row blocks).
+          if (geo.hp > geo.h)
+            k.loopNest({geo.n, geo.c},
+                       [&](OpBuilder &b, Location loc, ValueRange nc) {
+                         KB k{b, loc};
+                         for (int64_t r = 0; r < geo.hp; ++r)
+                           if (r < geo.pt || r >= geo.pt + geo.h)
+                             zeroSpan(k, nc, k.idx(r), 0, geo.wq);
+                       });
           SmallVector<Value> scan = k.loopNest(
               {geo.n, geo.c, geo.h}, ValueRange{allSafe},
               [&](OpBuilder &b, Location loc, ValueRange ivs, ValueRange iter) {
                 KB k{b, loc};
                 Value acc = iter[0];
                 Value row = k.addc(ivs[2], geo.pt);
+                // The left and right padding of this row.
+                zeroSpan(k, ivs, row, 0, geo.pl);
+                zeroSpan(k, ivs, row, geo.pl + geo.w, geo.wq);
                 for (int64_t col = 0; col < geo.w; col += geo.lanes) {
                   SmallVector<Value> from = {ivs[0], ivs[1], ivs[2],
                                              k.idx(col)};
