@@ -511,6 +511,26 @@ class Importer(LinalgBuilder):
             return b.op(f"arith.select {cond}, {x}, {b.const(0.0)}")
         return self._unary(inputs, body)
 
+    def _op_Sign(self, node, inputs, attrs):
+        def body(b, x):
+            zero = b.const(0.0)
+            pos = b.op(f"arith.cmpf ogt, {x}, {zero}")
+            neg = b.op(f"arith.cmpf olt, {x}, {zero}")
+            # NaN stays NaN: x itself where it is neither > 0 nor < 0 (0, -0, NaN)
+            return b.op(f"arith.select {pos}, {b.const(1.0)}, "
+                        f"{b.op(f'arith.select {neg}, {b.const(-1.0)}, {x}')}")
+        return self._fold(inputs[:1], np.sign) or self._unary(inputs, body)
+
+    def _op_Shrink(self, node, inputs, attrs):
+        lambd, bias = float(attrs.get("lambd", 0.5)), float(attrs.get("bias", 0.0))
+
+        def body(b, x):
+            low = b.op(f"arith.cmpf olt, {x}, {b.const(-lambd)}")
+            high = b.op(f"arith.cmpf ogt, {x}, {b.const(lambd)}")
+            inner = b.op(f"arith.select {high}, {b.sub(x, bias)}, {b.const(0.0)}")
+            return b.op(f"arith.select {low}, {b.add(x, bias)}, {inner}")
+        return self._unary(inputs, body)
+
     def _op_HardSigmoid(self, node, inputs, attrs):
         alpha, beta = float(attrs.get("alpha", 0.2)), float(attrs.get("beta", 0.5))
         return self._unary(inputs, lambda b, x: b.min(b.max(b.add(b.mul(x, alpha), beta), 0.0), 1.0))
@@ -1200,6 +1220,22 @@ class Importer(LinalgBuilder):
             shape = list(x.shape)
             shape[d] = n + lo + hi
             x = self.concat(f"{self._hint}_d{d}", pieces, d, shape)
+        return x
+
+    def _op_Tile(self, node, inputs, attrs):
+        x = self._tensor(inputs[0])
+        repeats = self._ints_input(inputs[1], "repeats")
+        if len(repeats) != len(x.shape) or any(r < 1 for r in repeats):
+            raise _Unsupported(f"repeats {repeats} for a rank-{len(x.shape)} input "
+                               "(one positive count per dim)")
+        if x.const is not None:
+            return _const_value(np.tile(np.asarray(x.const), repeats))
+        x = self._float(x, "the input")
+        for d, r in enumerate(repeats):
+            if r > 1:
+                shape = list(x.shape)
+                shape[d] *= r
+                x = self.concat(f"{self._hint}_d{d}", [x] * r, d, shape)
         return x
 
     def _op_Expand(self, node, inputs, attrs):
