@@ -105,6 +105,28 @@ def test_tokennet_parity_with_pytorch(tmp_path):
     _parity(tmp_path, TokenNet(), (3, 5, 12), "tokens")
 
 
+class Recurrent(nn.Module):
+    """LSTM and GRU (torch exports GRU with linear_before_reset=1), two layers,
+    bidirectional, batch-first, given initial states."""
+
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(6, 5, num_layers=2, bidirectional=True, batch_first=True)
+        self.gru = nn.GRU(10, 4, batch_first=True)
+        self.fc = nn.Linear(4, 3)
+
+    def forward(self, x):                                  # (B, T, 6)
+        h0 = torch.full((4, x.shape[0], 5), 0.1)
+        y, _ = self.lstm(x, (h0, -h0))
+        y, h = self.gru(torch.tanh(y))
+        return self.fc(y[:, -1] + h[0])
+
+
+@needs_project
+def test_lstm_gru_parity_with_pytorch(tmp_path):
+    _parity(tmp_path, Recurrent(), (2, 4, 6), "recurrent")
+
+
 def _shift_model():
     model = nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(),
                           nn.Conv2d(8, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(),

@@ -648,6 +648,197 @@ class Importer(LinalgBuilder):
                                  lambda bb, x, z: bb.add(x, bb.mul(z, beta) if beta != 1.0 else z))
         return y
 
+    # ----- recurrent layers (unrolled over the static sequence length) -----
+
+    def _rnn_common(self, node, inputs, attrs, kind):
+        gates = {"LSTM": 4, "GRU": 3, "RNN": 1}[kind]
+        hidden = int(attrs["hidden_size"]) if "hidden_size" in attrs else None
+        direction = _s(attrs.get("direction", "forward"))
+        if direction not in ("forward", "reverse", "bidirectional"):
+            raise _Unsupported(f"direction '{direction}'")
+        if "clip" in attrs:
+            raise _Unsupported("the clip attribute is not supported")
+        if attrs.get("input_forget"):
+            raise _Unsupported("input_forget=1 is not supported")
+        defaults = {"LSTM": ["sigmoid", "tanh", "tanh"], "GRU": ["sigmoid", "tanh"],
+                    "RNN": ["tanh"]}[kind]
+        dirs = 2 if direction == "bidirectional" else 1
+        acts = [_s(a).lower() for a in attrs.get("activations", [])] or defaults * dirs
+        if kind == "RNN" and all(a in ("tanh", "relu") for a in acts) and len(set(acts)) == 1:
+            pass
+        elif acts != defaults * dirs:
+            raise _Unsupported(f"activations {acts} (only the defaults {defaults})")
+        layout = int(attrs.get("layout", 0))
+        x = self._float(inputs[0], "X")
+        if len(x.shape) != 3:
+            raise _Unsupported(f"X must be 3-D, got {x.shape}")
+        if layout:
+            x = self.transpose(self._hint + "_x_tb", x, [1, 0, 2])
+        steps, batch, _ = x.shape
+        w = np.asarray(self._constant(self._need(inputs, 1, "W"), "W"), np.float32)
+        r = np.asarray(self._constant(self._need(inputs, 2, "R"), "R"), np.float32)
+        if hidden is None:
+            hidden = r.shape[-1]
+        if w.shape[0] != dirs or w.shape[1] != gates * hidden or r.shape[1:] != (gates * hidden, hidden):
+            raise _Unsupported(f"W {w.shape} / R {r.shape} do not match {dirs} direction(s), "
+                               f"hidden {hidden}")
+        b = np.zeros((dirs, 2 * gates * hidden), np.float32)
+        if len(inputs) > 3 and inputs[3] is not None:
+            b = np.asarray(self._constant(inputs[3], "B"), np.float32)
+        if len(inputs) > 4 and inputs[4] is not None:
+            lens = np.asarray(self._constant(inputs[4], "sequence_lens")).reshape(-1)
+            if np.any(lens != steps):
+                raise _Unsupported("sequence_lens shorter than the sequence are not supported")
+        states = []
+        for i, what in ((5, "initial_h"), (6, "initial_c")):
+            v = inputs[i] if len(inputs) > i else None
+            if v is not None:
+                v = self._float(v, what)
+                if layout:
+                    v = self.transpose(f"{self._hint}_{what}_db", v, [1, 0, 2])
+            states.append(v)
+        peep = None
+        if kind == "LSTM" and len(inputs) > 7 and inputs[7] is not None:
+            peep = np.asarray(self._constant(inputs[7], "P"), np.float32)
+        return dict(gates=gates, hidden=hidden, dirs=dirs, reverse=direction == "reverse",
+                    acts=acts, layout=layout, x=x, steps=steps, batch=batch, w=w, r=r, b=b,
+                    h0=states[0], c0=states[1], peep=peep)
+
+    def _recurrent(self, node, inputs, attrs, kind):
+        p = self._rnn_common(node, inputs, attrs, kind)
+        hidden, batch, steps, dirs, g = p["hidden"], p["batch"], p["steps"], p["dirs"], p["gates"]
+        lbr = int(attrs.get("linear_before_reset", 0)) if kind == "GRU" else 0
+        name = self._hint
+        self.writer.comment(f"{name}: ONNX {kind}, {dirs} direction(s), hidden {hidden}, "
+                            f"unrolled over {steps} steps")
+        y_shape = [steps, dirs, batch, hidden]
+        y = Value(self.writer.empty(name + "_y", y_shape), y_shape)
+        finals_h, finals_c = [], []
+        for d in range(dirs):
+            tag = f"{name}_d{d}"
+            wb, rb = p["b"][d, :g * hidden], p["b"][d, g * hidden:]
+            xbias = wb + rb
+            if kind == "GRU":   # the h gate's recurrent bias is applied with the reset gate
+                xbias = np.concatenate([wb[:2 * hidden] + rb[:2 * hidden], wb[2 * hidden:]])
+            xproj = self.linear(tag + "_xproj", p["x"], np.ascontiguousarray(p["w"][d].T), xbias)
+            r_t = np.ascontiguousarray(p["r"][d].T)                      # H x gH
+            if kind == "GRU" and not lbr:
+                r_zr = self.writer.constant(tag + "_rzr", np.ascontiguousarray(r_t[:, :2 * hidden]))
+                r_h = self.writer.constant(tag + "_rh", np.ascontiguousarray(r_t[:, 2 * hidden:]))
+            else:
+                r_all = self.writer.constant(tag + "_r", r_t)
+            rb_h = _const_value(rb[2 * hidden:].copy()) if kind == "GRU" else None
+
+            def initial(state, what):
+                if state is None:
+                    return self.zeros(f"{tag}_{what}0", [batch, hidden])
+                return self.slice(f"{tag}_{what}0", state, [d, 0, 0], [1, batch, hidden],
+                                  [1, 1, 1], [batch, hidden])
+
+            h = initial(p["h0"], "h")
+            c = initial(p["c0"], "c") if kind == "LSTM" else None
+            backwards = p["reverse"] or d == 1
+            for t in (range(steps - 1, -1, -1) if backwards else range(steps)):
+                st = f"{tag}_t{t}"
+                xt = self.slice(st + "_x", xproj, [t, 0, 0], [1, batch, g * hidden], [1, 1, 1],
+                                [batch, g * hidden])
+
+                def part(v, j, n, what):
+                    return self.slice(f"{st}_{what}{n}", v, [0, j * hidden], [batch, hidden],
+                                      [1, 1], [batch, hidden])
+
+                if kind == "GRU" and not lbr:
+                    hw, shape = self.writer.matmul_values(st + "_hzr", self.ssa(h), h.shape, r_zr,
+                                                          [hidden, 2 * hidden])
+                    hw = Value(hw, shape)
+                else:
+                    hw, shape = self.writer.matmul_values(st + "_hw", self.ssa(h), h.shape, r_all,
+                                                          [hidden, g * hidden])
+                    hw = Value(hw, shape)
+                if kind == "RNN":
+                    act = p["acts"][d]
+                    h = self.elementwise(st + "_h", [xt, hw], [batch, hidden], lambda b, u, v: (
+                        b.tanh(b.add(u, v)) if act == "tanh" else b.max(b.add(u, v), 0.0)))
+                elif kind == "LSTM":
+                    gsum = self.elementwise(st + "_gates", [xt, hw], shape,
+                                            lambda b, u, v: b.add(u, v))
+                    i_, o_, f_, c_ = (part(gsum, j, n, "") for j, n in enumerate("iofc"))
+                    if p["peep"] is not None:
+                        pi, po, pf = (_const_value(p["peep"][d, j * hidden:(j + 1) * hidden].copy())
+                                      for j in range(3))
+                        c = self.elementwise(st + "_c", [i_, f_, c_, c, pi, pf], [batch, hidden],
+                                             lambda b, i, f, cc, cp, ppi, ppf: b.add(
+                                                 b.mul(b.sigmoid(b.add(f, b.mul(ppf, cp))), cp),
+                                                 b.mul(b.sigmoid(b.add(i, b.mul(ppi, cp))),
+                                                       b.tanh(cc))))
+                        h = self.elementwise(st + "_h", [o_, c, po], [batch, hidden],
+                                             lambda b, o, cc, ppo: b.mul(
+                                                 b.sigmoid(b.add(o, b.mul(ppo, cc))), b.tanh(cc)))
+                    else:
+                        c = self.elementwise(st + "_c", [i_, f_, c_, c], [batch, hidden],
+                                             lambda b, i, f, cc, cp: b.add(
+                                                 b.mul(b.sigmoid(f), cp),
+                                                 b.mul(b.sigmoid(i), b.tanh(cc))))
+                        h = self.elementwise(st + "_h", [o_, c], [batch, hidden],
+                                             lambda b, o, cc: b.mul(b.sigmoid(o), b.tanh(cc)))
+                else:
+                    xz, xr, xh = (part(xt, j, n, "x") for j, n in enumerate("zrh"))
+                    hz, hr = part(hw, 0, "z", "h"), part(hw, 1, "r", "h")
+                    if lbr:
+                        hh = part(hw, 2, "h", "h")
+                        h = self.elementwise(st + "_h", [xz, xr, xh, hz, hr, hh, rb_h, h],
+                                             [batch, hidden],
+                                             lambda b, a, e, f, u, v, w_, rbh, hp: self._gru_out(
+                                                 b, b.sigmoid(b.add(a, u)), b.tanh(b.add(
+                                                     f, b.mul(b.sigmoid(b.add(e, v)),
+                                                              b.add(w_, rbh)))), hp))
+                    else:
+                        rgate = self.elementwise(st + "_rh", [xr, hr, h], [batch, hidden],
+                                                 lambda b, e, v, hp: b.mul(
+                                                     b.sigmoid(b.add(e, v)), hp))
+                        rh, shape2 = self.writer.matmul_values(st + "_rhw", rgate.ssa, rgate.shape,
+                                                               r_h, [hidden, hidden])
+                        h = self.elementwise(st + "_h", [xz, hz, xh, Value(rh, shape2), rb_h, h],
+                                             [batch, hidden],
+                                             lambda b, a, u, f, q, rbh, hp: self._gru_out(
+                                                 b, b.sigmoid(b.add(a, u)),
+                                                 b.tanh(b.add(b.add(f, q), rbh)), hp))
+                y = Value(self.writer.insert_slice(f"{st}_y", h.ssa, h.shape, y.ssa, y_shape,
+                                                   [t, d, 0, 0], [1, 1, batch, hidden]), y_shape)
+            finals_h.append(h)
+            finals_c.append(c)
+
+        def stack(states, what):
+            shape = [dirs, batch, hidden]
+            result = self.writer.empty(f"{name}_{what}", shape)
+            for i, s in enumerate(states):
+                result = self.writer.insert_slice(f"{name}_{what}_{i}", s.ssa, s.shape, result,
+                                                  shape, [i, 0, 0], [1, batch, hidden])
+            v = Value(result, shape)
+            return self.transpose(f"{name}_{what}_bd", v, [1, 0, 2]) if p["layout"] else v
+
+        outputs = [self.transpose(name + "_y_bt", y, [2, 0, 1, 3]) if p["layout"] else y]
+        if len(node.output) > 1 and node.output[1]:
+            outputs.append(stack(finals_h, "y_h"))
+        else:
+            outputs.append(None)
+        if kind == "LSTM" and len(node.output) > 2 and node.output[2]:
+            outputs.append(stack(finals_c, "y_c"))
+        return outputs
+
+    @staticmethod
+    def _gru_out(b, z, n, hp):
+        return b.add(b.mul(b.sub(1.0, z), n), b.mul(z, hp))
+
+    def _op_LSTM(self, node, inputs, attrs):
+        return self._recurrent(node, inputs, attrs, "LSTM")
+
+    def _op_GRU(self, node, inputs, attrs):
+        return self._recurrent(node, inputs, attrs, "GRU")
+
+    def _op_RNN(self, node, inputs, attrs):
+        return self._recurrent(node, inputs, attrs, "RNN")
+
     # ----- convolution, normalization, pooling -----
 
     def _spatial(self, node, attrs, x, kernel, dilations=None):
