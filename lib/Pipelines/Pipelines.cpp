@@ -1,69 +1,116 @@
 //===- Pipelines.cpp - Registered DenseShift pipelines --------------------===//
+//
+// Built with the pass-manager API: every pass is created from its options
+// struct, so there is no pipeline text to parse (and fail) at run time.
+//
+//===----------------------------------------------------------------------===//
 
 #include "DenseShift/Pipelines/Pipelines.h"
+#include "DenseShift/Conversion/LinalgToShift/LinalgToShift.h"
+#include "DenseShift/Conversion/ShiftToLinalg/ShiftToLinalg.h"
+#include "DenseShift/Conversion/ShiftToVector/ShiftToVector.h"
+#include "DenseShift/Transforms/Passes.h"
 
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
-#include "llvm/Support/raw_ostream.h"
+#include "mlir/Transforms/Passes.h"
 
 using namespace mlir;
 using namespace mlir::shift;
 
+/// One-Shot Bufferize across function boundaries (identity layouts, as the
+/// bare-pointer ABI needs), then results become out-parameters.
+static void addBufferization(OpPassManager &pm) {
+  bufferization::OneShotBufferizePassOptions bufferize;
+  bufferize.bufferizeFunctionBoundaries = true;
+  bufferize.functionBoundaryTypeConversion =
+      bufferization::LayoutMapOption::IdentityLayoutMap;
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  bufferization::BufferResultsToOutParamsPassOptions outParams;
+  outParams.hoistStaticAllocs = true;
+  outParams.modifyPublicFunctions = true;
+  pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
+}
+
+static void addDeallocation(OpPassManager &pm) {
+  bufferization::buildBufferDeallocationPipeline(pm);
+  pm.addPass(createCanonicalizerPass());
+}
+
 /// Upstream steps from bufferized IR to the LLVM dialect.
-static const char *kToLLVM =
-    "convert-linalg-to-loops,lower-affine,expand-strided-metadata,"
-    "lower-affine,convert-scf-to-cf,convert-vector-to-llvm,"
-    "finalize-memref-to-llvm,convert-math-to-llvm,convert-arith-to-llvm,"
-    "convert-func-to-llvm{use-bare-ptr-memref-call-conv=1},"
-    "convert-cf-to-llvm,reconcile-unrealized-casts,canonicalize,cse";
-
-static const char *kBufferize =
-    "one-shot-bufferize{bufferize-function-boundaries "
-    "function-boundary-type-conversion=identity-layout-map},"
-    "buffer-results-to-out-params{hoist-static-allocs=1 "
-    "modify-public-functions=1}";
-static const char *kDeallocate = "buffer-deallocation-pipeline,canonicalize";
-
-static LogicalResult addPipeline(OpPassManager &pm, const std::string &text) {
-  std::string errors;
-  llvm::raw_string_ostream stream(errors);
-  if (failed(parsePassPipeline(text, pm, stream))) {
-    llvm::errs() << "denseshift-pipeline: " << errors << "\n";
-    return failure();
-  }
-  return success();
+static void addToLLVM(OpPassManager &pm) {
+  pm.addPass(createConvertLinalgToLoopsPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createSCFToControlFlowPass());
+  pm.addPass(createConvertVectorToLLVMPass());
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createArithToLLVMConversionPass());
+  ConvertFuncToLLVMPassOptions funcToLLVM;
+  funcToLLVM.useBarePtrCallConv = true;
+  pm.addPass(createConvertFuncToLLVMPass(funcToLLVM));
+  pm.addPass(createConvertControlFlowToLLVMPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
 }
 
 LogicalResult
 shift::buildDenseShiftPipeline(OpPassManager &pm,
                                const DenseShiftPipelineOptions &options) {
-  std::string text;
-  llvm::raw_string_ostream os(text);
-  os << "shift-record-entry-points,"
-     << "shift-from-linalg{mode=" << options.weights
-     << " bits=" << static_cast<unsigned>(options.bits)
-     << " zero-free=" << (options.zeroFree ? "true" : "false") << "},"
-     << "canonicalize,"
-     << "shift-outline-kernels{target=" << options.target
-     << " mode=" << options.mode << " strategy=" << options.strategy << "},"
-     << "convert-shift-to-linalg,canonicalize,";
+  pm.addPass(createShiftRecordEntryPoints());
+
+  ConvertLinalgToShiftOptions fromLinalg;
+  fromLinalg.mode = options.weights;
+  fromLinalg.bits = options.bits;
+  fromLinalg.zeroFree = options.zeroFree;
+  pm.addPass(createConvertLinalgToShift(fromLinalg));
+  pm.addPass(createCanonicalizerPass());
+
+  ShiftOutlineKernelsOptions outline;
+  outline.target = options.target;
+  outline.mode = options.mode;
+  outline.strategy = options.strategy;
+  pm.addPass(createShiftOutlineKernels(outline));
+  pm.addPass(createConvertShiftToLinalg());
+  pm.addPass(createCanonicalizerPass());
+
+  addBufferization(pm);
   // Static buffers replace the heap allocations (and so the deallocation
-  // pipeline) after the kernels' own scratch allocations exist.
-  if (options.staticBuffers)
-    os << kBufferize << ",convert-shift-to-vector,shift-static-buffers,"
-       << "canonicalize,";
-  else
-    os << kBufferize << "," << kDeallocate << ",convert-shift-to-vector,"
-       << "shift-plan-memory{max-workspace=" << options.maxWorkspace << "},";
-  os << kToLLVM << ","
-     << "shift-annotate-target{target=" << options.target << "}";
-  return addPipeline(pm, text);
+  // pipeline) after the kernels' own scratch allocations exist; otherwise
+  // every per-call buffer goes into the planned workspace.
+  if (options.staticBuffers) {
+    pm.addPass(createConvertShiftToVector());
+    pm.addPass(createShiftStaticBuffers());
+    pm.addPass(createCanonicalizerPass());
+  } else {
+    addDeallocation(pm);
+    pm.addPass(createConvertShiftToVector());
+    ShiftPlanMemoryOptions plan;
+    plan.maxWorkspace = options.maxWorkspace;
+    pm.addPass(createShiftPlanMemory(plan));
+  }
+  addToLLVM(pm);
+
+  ShiftAnnotateTargetOptions annotate;
+  annotate.target = options.target;
+  pm.addPass(createShiftAnnotateTarget(annotate));
+  return success();
 }
 
 void shift::buildDenseShiftReferencePipeline(OpPassManager &pm) {
-  std::string text = std::string("convert-shift-to-linalg,canonicalize,") +
-                     kBufferize + "," + kDeallocate + "," + kToLLVM;
-  (void)addPipeline(pm, text);
+  pm.addPass(createConvertShiftToLinalg());
+  pm.addPass(createCanonicalizerPass());
+  addBufferization(pm);
+  addDeallocation(pm);
+  addToLLVM(pm);
 }
 
 void shift::registerDenseShiftPipelines() {
