@@ -30,7 +30,8 @@ EARLY_VERSIONS_OK = {"Conv", "Concat", "Flatten", "GlobalAveragePool", "GlobalMa
                      "Identity", "MaxPool", "AveragePool", "Pad", "Reshape", "Slice",
                      "Softplus", "Softsign", "Split", "Squeeze", "Transpose", "Unsqueeze",
                      "Gather", "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin",
-                     "ReduceSumSquare", "Softmax", "LogSoftmax", "Shape", "Size",
+                     "ReduceSumSquare", "ReduceL1", "ReduceL2", "ReduceLogSum", "ReduceLogSumExp",
+                     "ReduceProd", "Softmax", "LogSoftmax", "Shape", "Size",
                      "Constant", "MatMul", "Max", "Min", "Sum", "Mean", "Expand",
                      "LRN", "ThresholdedRelu", "HardSigmoid", "Selu", "Elu", "LeakyRelu",
                      "PRelu", "Clip", "Dropout", "Sigmoid", "Tanh", "Relu", "Exp", "Log",
@@ -466,6 +467,31 @@ class Importer(LinalgBuilder):
 
     def _op_Reciprocal(self, node, inputs, attrs):
         return self._unary(inputs, lambda b, x: b.div(1.0, x))
+
+    def _math_unary(fn):
+        def handler(self, node, inputs, attrs):
+            return self._unary(inputs, lambda b, x: b.math(fn, x))
+        return handler
+
+    _op_Floor, _op_Ceil, _op_Round = _math_unary("floor"), _math_unary("ceil"), \
+        _math_unary("roundeven")
+    _op_Sin, _op_Cos, _op_Tan = _math_unary("sin"), _math_unary("cos"), _math_unary("tan")
+    _op_Asin, _op_Acos, _op_Atan = _math_unary("asin"), _math_unary("acos"), _math_unary("atan")
+    _op_Sinh, _op_Cosh = _math_unary("sinh"), _math_unary("cosh")
+    del _math_unary
+
+    # math.asinh/acosh/atanh are not lowered by the pipeline: written with log/sqrt
+    def _op_Asinh(self, node, inputs, attrs):
+        return self._unary(inputs, lambda b, x: b.op("math.copysign " + b.math("log", b.add(
+            b.math("absf", x), b.math("sqrt", b.add(b.mul(x, x), 1.0)))) + f", {x}"))
+
+    def _op_Acosh(self, node, inputs, attrs):
+        return self._unary(inputs, lambda b, x: b.math("log", b.add(
+            x, b.math("sqrt", b.sub(b.mul(x, x), 1.0)))))
+
+    def _op_Atanh(self, node, inputs, attrs):
+        return self._unary(inputs, lambda b, x: b.mul(b.math("log", b.div(
+            b.add(1.0, x), b.sub(1.0, x))), 0.5))
 
     def _op_Erf(self, node, inputs, attrs):
         return self._unary(inputs, lambda b, x: b.erf(x))
@@ -1114,7 +1140,9 @@ class Importer(LinalgBuilder):
         if not axes:
             return x
         keepdims = int(attrs.get("keepdims", 1))
-        if kind == "min":
+        if kind in ("l1", "l2", "logsum", "logsumexp", "prod"):
+            r = self._reduce_more(x, axes, kind)
+        elif kind == "min":
             neg = self.elementwise(self._hint + "_neg", [x], x.shape, lambda b, a: b.neg(a))
             r = self.reduce(self._hint + "_reduce", neg, axes, "max")
             r = self.elementwise(self._hint + "_min", [r], r.shape, lambda b, a: b.neg(a))
@@ -1130,6 +1158,49 @@ class Importer(LinalgBuilder):
             r = self.reshape(self._hint + "_keepdims", r,
                              [1 if i in axes else d for i, d in enumerate(x.shape)])
         return r
+
+    def _reduce_more(self, x, axes, kind):
+        h = self._hint
+        if kind == "prod":
+            rank = len(x.shape)
+            kept = [d for d in range(rank) if d not in axes]
+            out_shape = [x.shape[d] for d in kept]
+            init = self.writer.filled(h + "_prod", out_shape, 1.0)
+            return Value(self.writer.generic(h + "_prod", [(self.ssa(x), x.shape, "f32",
+                                                             list(range(rank)))], out_shape,
+                                             lambda b, a: b.mul(a[1], a[0]), reductions=set(axes),
+                                             init=init, out_map=kept), out_shape)
+        if kind == "logsumexp":   # max-shifted: m + log(sum(exp(x - m)))
+            m = self.reduce(h + "_max", x, axes, "max")
+            m_k = self.reshape(h + "_max_k", m, [1 if i in axes else d
+                                                 for i, d in enumerate(x.shape)])
+            e = self.elementwise(h + "_exp", [x, m_k], x.shape, lambda b, a, mm: b.exp(b.sub(a, mm)))
+            s = self.reduce(h + "_sum", e, axes)
+            return self.elementwise(h + "_lse", [s, m], s.shape,
+                                    lambda b, a, mm: b.add(b.math("log", a), mm))
+        pre = {"l1": lambda b, a: b.math("absf", a), "l2": lambda b, a: b.mul(a, a),
+               "logsum": lambda b, a: a}[kind]
+        y = self.elementwise(h + "_pre", [x], x.shape, pre)
+        s = self.reduce(h + "_sum", y, axes)
+        post = {"l1": None, "l2": "sqrt", "logsum": "log"}[kind]
+        if post is None:
+            return s
+        return self.elementwise(h + "_post", [s], s.shape, lambda b, a: b.math(post, a))
+
+    def _op_ReduceL1(self, node, inputs, attrs):
+        return self._reduce(node, inputs, attrs, "l1", 18)
+
+    def _op_ReduceL2(self, node, inputs, attrs):
+        return self._reduce(node, inputs, attrs, "l2", 18)
+
+    def _op_ReduceLogSum(self, node, inputs, attrs):
+        return self._reduce(node, inputs, attrs, "logsum", 18)
+
+    def _op_ReduceLogSumExp(self, node, inputs, attrs):
+        return self._reduce(node, inputs, attrs, "logsumexp", 18)
+
+    def _op_ReduceProd(self, node, inputs, attrs):
+        return self._reduce(node, inputs, attrs, "prod", 18)
 
     def _op_ReduceMean(self, node, inputs, attrs):
         return self._reduce(node, inputs, attrs, "mean", 18)
@@ -1412,6 +1483,67 @@ class Importer(LinalgBuilder):
             shape[d] = n + lo + hi
             x = self.concat(f"{self._hint}_d{d}", pieces, d, shape)
         return x
+
+    def _op_DepthToSpace(self, node, inputs, attrs):
+        x = self._float(inputs[0], "the input")
+        bs = int(attrs["blocksize"])
+        mode = _s(attrs.get("mode", "DCR"))
+        n, c, h, w = x.shape
+        if c % (bs * bs) or mode not in ("DCR", "CRD"):
+            raise _Unsupported(f"{c} channels, blocksize {bs}, mode {mode}")
+        if mode == "DCR":
+            y = self.reshape(self._hint + "_split", x, [n, bs, bs, c // (bs * bs), h, w])
+            y = self.transpose(self._hint + "_t", y, [0, 3, 4, 1, 5, 2])
+        else:
+            y = self.reshape(self._hint + "_split", x, [n, c // (bs * bs), bs, bs, h, w])
+            y = self.transpose(self._hint + "_t", y, [0, 1, 4, 2, 5, 3])
+        return self.reshape(self._hint, y, [n, c // (bs * bs), h * bs, w * bs])
+
+    def _op_SpaceToDepth(self, node, inputs, attrs):
+        x = self._float(inputs[0], "the input")
+        bs = int(attrs["blocksize"])
+        n, c, h, w = x.shape
+        if h % bs or w % bs:
+            raise _Unsupported(f"{h}x{w} is not divisible by blocksize {bs}")
+        y = self.reshape(self._hint + "_split", x, [n, c, h // bs, bs, w // bs, bs])
+        y = self.transpose(self._hint + "_t", y, [0, 3, 5, 1, 2, 4])
+        return self.reshape(self._hint, y, [n, c * bs * bs, h // bs, w // bs])
+
+    def _op_MeanVarianceNormalization(self, node, inputs, attrs):
+        x = self._float(inputs[0], "X")
+        rank = len(x.shape)
+        axes = sorted({self._axis(a, rank) for a in attrs.get("axes", [0, 2, 3])})
+        count = float(np.prod([x.shape[a] for a in axes]))
+        keep = [1 if i in axes else d for i, d in enumerate(x.shape)]
+        mean = self.reshape(self._hint + "_mean_k", self.elementwise(
+            self._hint + "_mean", [self.reduce(self._hint + "_sum", x, axes)],
+            [x.shape[i] for i in range(rank) if i not in axes], lambda b, a: b.div(a, count)), keep)
+        centered = self.elementwise(self._hint + "_c", [x, mean], x.shape,
+                                    lambda b, a, m: b.sub(a, m))
+        sq = self.elementwise(self._hint + "_sq", [centered], x.shape, lambda b, a: b.mul(a, a))
+        var = self.reshape(self._hint + "_var_k", self.reduce(self._hint + "_var", sq, axes), keep)
+        return self.elementwise(self._hint, [centered, var], x.shape, lambda b, a, v: b.div(
+            a, b.add(b.math("sqrt", b.div(v, count)), 1e-9)))
+
+    def _op_LRN(self, node, inputs, attrs):
+        x = self._float(inputs[0], "X")
+        size = int(attrs["size"])
+        alpha, beta = float(attrs.get("alpha", 1e-4)), float(attrs.get("beta", 0.75))
+        bias = float(attrs.get("bias", 1.0))
+        if len(x.shape) != 4:
+            raise _Unsupported(f"LRN of a {x.shape} input (NCHW only)")
+        n, c, h, w = x.shape
+        sq = self.elementwise(self._hint + "_sq", [x], x.shape, lambda b, a: b.mul(a, a))
+        # sum over the channel window [c - (size-1)//2, c + ceil((size-1)/2)]: a
+        # (size x 1) sum pool over (N, 1, C, H*W) padded with zeros on C
+        rows = self.reshape(self._hint + "_rows", sq, [n, 1, c, h * w])
+        lo, hi = (size - 1) // 2, size - 1 - (size - 1) // 2
+        xs, shape = self.writer.pad(self._hint, self.ssa(rows), rows.shape, (lo, 0), (hi, 0), 0.0)
+        total = Value(self.writer.pool("sum", self._hint + "_window", xs, shape, (size, 1), (1, 1),
+                                       (1, 1), [n, 1, c, h * w]), [n, 1, c, h * w])
+        total = self.reshape(self._hint + "_back", total, x.shape)
+        return self.elementwise(self._hint, [x, total], x.shape, lambda b, a, s: b.div(
+            a, b.op(f"math.powf {b.add(bias, b.mul(s, alpha / size))}, {b.const(beta)}")))
 
     def _op_Tile(self, node, inputs, attrs):
         x = self._tensor(inputs[0])
