@@ -8,6 +8,7 @@ Exclusions and their reasons: docs/onnx.md (``EXCLUDED`` below mirrors it).
 """
 import os
 import shutil
+import unittest
 
 import numpy as np
 import pytest
@@ -130,4 +131,13 @@ for name in MODEL_TESTS:
 for name in EXCLUDED:
     backend_test.exclude(rf"^{name}_cpu$")
 
-globals().update(backend_test.test_cases)
+_cases = backend_test.test_cases
+for _case in _cases.values():
+    for _attr in [a for a in vars(_case) if a.startswith("test_")]:
+        _func = getattr(_case, _attr)
+        if getattr(_func, "__unittest_skip_why__", "") == "no matched include pattern":
+            delattr(_case, _attr)      # the rest of ONNX's suite: not collected at all
+        elif _attr[:-len("_cpu")] in EXCLUDED:
+            setattr(_case, _attr, unittest.skip(EXCLUDED[_attr[:-len("_cpu")]])(_func))
+globals().update(_cases)
+del _case, _attr, _func      # a TestCase bound to a module name would be collected twice
