@@ -35,7 +35,7 @@ if not os.path.isdir(DATA):
 # test of these operators runs except the EXCLUDED ones.
 NODE_OPS = [
     "abs", "add.*", "averagepool_.*", "basic_conv_.*", "conv_with_.*", "batchnorm_.*",
-    "celu.*", "clip.*", "concat_.*", "constant", "constant_pad", "div.*", "dropout_.*",
+    "celu.*", "clip.*", "concat_.*", "convtranspose.*", "constant", "constant_pad", "div.*", "dropout_.*",
     "training_dropout.*", "edge_pad", "elu.*", "erf", "exp", "exp_example", "expand_.*",
     "flatten_.*", "gather_0", "gather_1", "gather_2d_indices", "gather_negative_indices",
     "gemm_.*", "globalaveragepool.*", "globalmaxpool.*", "hardsigmoid.*", "hardswish.*",
@@ -108,9 +108,7 @@ EXCLUDED = {
     **{f"test_operator_{name}": f"float64 inputs ({F32})" for name in (
         "add_broadcast", "add_size1_broadcast", "add_size1_right_broadcast",
         "add_size1_singleton_broadcast", "addconstant", "non_float_params")},
-    "test_ConvTranspose2d": "ConvTranspose is not supported",
-    "test_ConvTranspose2d_no_bias": "ConvTranspose is not supported",
-    "test_operator_convtranspose": "ConvTranspose is not supported",
+    "test_convtranspose_3d": SPATIAL3D,
     "test_Embedding": "an int64 index input: bound as a constant, nothing is left to compile",
     "test_Embedding_sparse": "an int64 index input: bound as a constant, nothing is left to compile",
     "test_gradient_of_add": "the ai.onnx.preview.training domain (Gradient)",

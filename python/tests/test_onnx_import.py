@@ -127,6 +127,14 @@ def test_lstm_gru_parity_with_pytorch(tmp_path):
     _parity(tmp_path, Recurrent(), (2, 4, 6), "recurrent")
 
 
+@needs_project
+def test_conv_transpose_parity_with_pytorch(tmp_path):
+    model = nn.Sequential(nn.ConvTranspose2d(4, 6, 3, stride=2, padding=1, output_padding=1,
+                                             groups=2), nn.ReLU(),
+                          nn.ConvTranspose2d(6, 2, (2, 3), stride=(1, 2), dilation=2, bias=False))
+    _parity(tmp_path, model, (2, 4, 5, 4), "deconv")
+
+
 def _shift_model():
     model = nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(),
                           nn.Conv2d(8, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(),

@@ -26,7 +26,7 @@ MIN_OPSET, MAX_OPSET = 1, 17
 # Operator versions (the schema's since_version at the model's opset) below 6
 # changed semantics (consumed_inputs, legacy broadcast, ...) and are refused,
 # except for these operators whose early versions mean what the importer does.
-EARLY_VERSIONS_OK = {"Conv", "Concat", "Flatten", "GlobalAveragePool", "GlobalMaxPool",
+EARLY_VERSIONS_OK = {"Conv", "ConvTranspose", "Concat", "Flatten", "GlobalAveragePool", "GlobalMaxPool",
                      "Identity", "MaxPool", "AveragePool", "Pad", "Reshape", "Slice",
                      "Softplus", "Softsign", "Split", "Squeeze", "Transpose", "Unsqueeze",
                      "Gather", "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin",
@@ -953,6 +953,93 @@ class Importer(LinalgBuilder):
         y = Value(y, out_shape)
         if one_d:
             y = self.reshape(self._hint + "_1d", y, [out_shape[0], out_shape[1], out_shape[3]])
+        return y
+
+    def _op_ConvTranspose(self, node, inputs, attrs):
+        """As a direct convolution: the input upsampled by the strides
+        (``tensor.insert_slice`` with strides into zeros), padded by
+        ``d*(k-1) - pad`` (cropped where that is negative), convolved with
+        stride 1 by the flipped, channel-transposed (constant) weight."""
+        self._check_attrs(node, attrs, {"auto_pad", "dilations", "group", "kernel_shape",
+                                        "output_padding", "output_shape", "pads", "strides"})
+        x = self._float(inputs[0], "X")
+        weight = np.asarray(self._constant(self._need(inputs, 1, "W"), "the weight W"), np.float32)
+        bias = None
+        if len(inputs) > 2 and inputs[2] is not None:
+            bias = np.asarray(self._constant(inputs[2], "the bias B"), np.float32).reshape(-1)
+        if len(x.shape) != len(weight.shape):
+            raise _Unsupported(f"X {x.shape} and W {weight.shape} ranks differ")
+        groups = int(attrs.get("group", 1))
+        cin, cout_g = weight.shape[:2]
+        kernel = list(weight.shape[2:])
+        nsp = len(kernel)
+        if x.shape[1] != cin or cin % groups:
+            raise _Unsupported(f"channels: X {x.shape}, W {weight.shape}, group {groups}")
+        strides = list(attrs.get("strides", [1] * nsp))
+        dil = list(attrs.get("dilations", [1] * nsp))
+        outpad = list(attrs.get("output_padding", [0] * nsp))
+        size = x.shape[2:]
+        full = [strides[i] * (size[i] - 1) + outpad[i] + (kernel[i] - 1) * dil[i] + 1
+                for i in range(nsp)]
+        auto_pad = _s(attrs.get("auto_pad", "NOTSET"))
+        if "output_shape" in attrs or auto_pad in ("SAME_UPPER", "SAME_LOWER"):
+            target = list(attrs["output_shape"])[-nsp:] if "output_shape" in attrs else \
+                [size[i] * strides[i] for i in range(nsp)]
+            total = [full[i] - target[i] for i in range(nsp)]
+            # a negative total (output_shape beyond the full output) extends the end
+            if auto_pad == "SAME_UPPER":
+                begin = [tp // 2 for tp in total]
+            else:
+                begin = [tp - tp // 2 for tp in total]
+            end = [total[i] - begin[i] for i in range(nsp)]
+        elif auto_pad == "VALID":
+            begin, end = [0] * nsp, [0] * nsp
+        else:
+            pads = list(attrs.get("pads", [0] * 2 * nsp))
+            begin, end = pads[:nsp], pads[nsp:]
+        x4, one_d = self._to_4d(x, "ConvTranspose")
+        if one_d:
+            weight = weight[:, :, None, :]
+            kernel, strides, dil, outpad = [1] + kernel, [1] + strides, [1] + dil, [0] + outpad
+            begin, end = [0] + begin, [0] + end
+        n = x4.shape[0]
+        h, w = x4.shape[2:]
+        # upsample: zeros with the input at every stride-th position
+        up_shape = [n, cin, (h - 1) * strides[0] + 1, (w - 1) * strides[1] + 1]
+        xs, shape = self.ssa(x4), x4.shape
+        if strides != [1, 1]:
+            zeros = self.writer.filled(self._hint + "_up", up_shape, 0.0)
+            xs = self.writer.insert_slice(self._hint + "_up", xs, x4.shape, zeros, up_shape,
+                                          [0, 0, 0, 0], x4.shape, [1, 1] + strides)
+            shape = up_shape
+        low = [dil[i] * (kernel[i] - 1) - begin[i] for i in range(2)]
+        high = [dil[i] * (kernel[i] - 1) - end[i] + outpad[i] for i in range(2)]
+        if any(v > 0 for v in low + high):
+            xs, shape = self.writer.pad(self._hint, xs, shape, [max(0, v) for v in low],
+                                        [max(0, v) for v in high], 0.0)
+        if any(v < 0 for v in low + high):
+            off = [0, 0] + [max(0, -v) for v in low]
+            sizes = list(shape[:2]) + [shape[2 + i] - max(0, -low[i]) - max(0, -high[i])
+                                       for i in range(2)]
+            xs = self.writer.extract_slice(self._hint + "_crop", xs, shape, off, sizes,
+                                           [1, 1, 1, 1], sizes)
+            shape = sizes
+        # W (Cin, Cout/g, kh, kw) -> per group transposed and flipped (Cout, Cin/g, kh, kw)
+        cin_g = cin // groups
+        wg = weight.reshape(groups, cin_g, cout_g, *weight.shape[2:])
+        wd = np.ascontiguousarray(wg.transpose(0, 2, 1, 3, 4)[:, :, :, ::-1, ::-1]
+                                  .reshape(groups * cout_g, cin_g, *weight.shape[2:]))
+        out = [shape[2 + i] - dil[i] * (wd.shape[2 + i] - 1) for i in range(2)]
+        if min(out) <= 0:
+            raise _Unsupported(f"the output would be empty ({out})")
+        out_shape = [n, groups * cout_g] + out
+        self.writer.comment(f"{self._hint}: ONNX ConvTranspose as a stride-1 convolution")
+        y = self.writer.conv2d(self._hint, xs, shape, wd, [1, 1], dil, groups, out_shape)
+        if bias is not None:
+            y = self.writer.bias_add(self._hint, y, out_shape, bias)
+        y = Value(y, out_shape)
+        if one_d:
+            y = self.reshape(self._hint + "_1d", y, [n, out_shape[1], out_shape[3]])
         return y
 
     def _op_BatchNormalization(self, node, inputs, attrs):
