@@ -51,6 +51,19 @@ def _bind(model, values):
     return bound
 
 
+_TOOLCHAIN = []
+
+
+def _toolchain():
+    """``toolchain="auto"`` resolved once per process (it runs ``denseshift-opt
+    --help`` to look for the pipeline, a noticeable share of a tiny model's
+    compile time)."""
+    if not _TOOLCHAIN:
+        from denseshift.runtime import resolve_toolchain
+        _TOOLCHAIN.append(resolve_toolchain("auto"))
+    return _TOOLCHAIN[0]
+
+
 class BackendRep(onnx.backend.base.BackendRep):
     """A prepared model: compiled now, or (when some inputs must become
     constants) on the first ``run`` with those values."""
@@ -92,7 +105,7 @@ class BackendRep(onnx.backend.base.BackendRep):
         mlir = os.path.join(self._workdir, f"model{len(self._compiled)}.mlir")
         with open(mlir, "w") as f:
             f.write(text)
-        compiled = compile_mlir(mlir, target=self.target)
+        compiled = compile_mlir(mlir, target=self.target, toolchain=_toolchain())
         entry = (compiled, importer, natural)
         self._compiled[key] = entry
         return entry
