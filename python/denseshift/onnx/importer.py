@@ -11,7 +11,6 @@ Values that do not depend on the graph input (initializers, ``Constant``,
 ``Shape`` of a static tensor and integer arithmetic on them) are folded with
 numpy at import time; only f32 tensors reach the MLIR.
 """
-import math
 import os
 
 import numpy as np
@@ -19,7 +18,6 @@ import onnx
 from onnx import numpy_helper
 
 from denseshift.export import ExportError, LinalgBuilder, Value
-from denseshift.mlir_writer import tensor_type
 
 # Default-domain opsets whose semantics the importer implements.
 MIN_OPSET, MAX_OPSET = 1, 17
@@ -647,7 +645,7 @@ class Importer(LinalgBuilder):
             if alpha != 1.0:
                 w = w * np.float32(alpha)
             w = np.ascontiguousarray(w, dtype=np.float32)
-            m, n = a.shape[0], w.shape[1]
+            n = w.shape[1]
             bias = None
             if c is not None and beta != 0.0 and c.const is not None:
                 cc = np.asarray(c.const, np.float32) * np.float32(beta) if beta != 1.0 else \
