@@ -331,3 +331,38 @@ def test_cli_writes_the_exporter_form(tmp_path):
     assert "func.func @forward(%arg0: tensor<1x1x4x4xf32>) -> tensor<1x3xf32>" in text
     assert "linalg.conv_2d_nchw_fchw" in text and "linalg.matmul" in text
     assert 'arith.constant dense<"0x' in text
+
+
+# ----- opt-in: torchvision models through ONNX (DENSESHIFT_ZOO=1, ~2 min) -----
+
+ONNX_ZOO = ["resnet18", "mobilenet_v2", "mobilenet_v3_small", "squeezenet1_1",
+            "shufflenet_v2_x0_5", "efficientnet_b0"]
+
+
+@needs_project
+@pytest.mark.skipif(os.environ.get("DENSESHIFT_ZOO") != "1",
+                    reason="slow: set DENSESHIFT_ZOO=1 to run the torchvision models through ONNX")
+@pytest.mark.parametrize("name", ONNX_ZOO)
+def test_onnx_zoo(tmp_path, name):
+    """3-bit DenseShift torchvision models at 64x64 (random init, BatchNorm
+    statistics estimated on random inputs as in test_export_zoo.py), exported
+    with export_onnx, imported, compiled: shift convs, PyTorch parity."""
+    torchvision = pytest.importorskip("torchvision")
+    from test_export_ops import calibrate_batchnorms
+    torch.manual_seed(0)
+    model = getattr(torchvision.models, name)(num_classes=10)
+    denseshift.convert(model, scheme="denseshift", bits=3)
+    calibrate_batchnorms(model, (3, 64, 64))
+    path = export_onnx(model, torch.randn(1, 3, 64, 64), str(tmp_path / f"{name}.onnx"))
+    mlir = str(tmp_path / f"{name}.mlir")
+    import_file(path, mlir)
+    proc = subprocess.run([OPT, mlir, "--shift-from-linalg"], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.count("shift.conv2d") >= 19
+    compiled = denseshift.compile(mlir, target="x86-64-avx2")
+    x = np.random.default_rng(0).standard_normal((2, 3, 64, 64)).astype(np.float32)
+    with torch.no_grad():
+        ref = model(torch.from_numpy(x)).numpy()
+    out = compiled(x)
+    assert np.abs(out - ref).max() <= 1e-4 * np.abs(ref).max()
+    assert (out.argmax(1) == ref.argmax(1)).all()
