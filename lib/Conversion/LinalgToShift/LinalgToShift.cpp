@@ -343,18 +343,10 @@ struct MatmulPattern : ConstantWeightPattern<linalg::MatmulOp> {
   using ConstantWeightPattern::ConstantWeightPattern;
   LogicalResult matchAndRewrite(linalg::MatmulOp op,
                                 PatternRewriter &rewriter) const override {
-    MLIRContext *ctx = op.getContext();
-    SmallVector<AffineMap> maps = op.getIndexingMapsArray();
-    auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
-    auto map = [&](AffineExpr a, AffineExpr b) {
-      return AffineMap::get(3, 0, {a, b}, ctx);
-    };
-    if (maps.size() != 3 || maps[0] != map(d(0), d(2)) ||
-        maps[2] != map(d(0), d(1)))
+    std::optional<bool> layout = matmulWeightTransposed(op);
+    if (!layout)
       return declined(rewriter, op, options, "unsupported matmul maps");
-    bool transposed = maps[1] == map(d(1), d(2));
-    if (!transposed && maps[1] != map(d(2), d(1)))
-      return declined(rewriter, op, options, "unsupported matmul maps");
+    bool transposed = *layout;
     auto src = cast<RankedTensorType>(op.getInputs()[1].getType()).getShape();
     auto resultType = cast<RankedTensorType>(op.getResultTypes()[0]);
     if (!resultType.getElementType().isF32() ||
@@ -452,6 +444,23 @@ Value shift::foldZeroPad(Value input, unsigned hDim, unsigned wDim,
   }
   padding = {low[hDim], low[wDim], high[hDim], high[wDim]};
   return pad.getSource();
+}
+
+std::optional<bool> shift::matmulWeightTransposed(linalg::MatmulOp op) {
+  MLIRContext *ctx = op.getContext();
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+  auto map = [&](AffineExpr a, AffineExpr b) {
+    return AffineMap::get(3, 0, {a, b}, ctx);
+  };
+  if (maps.size() != 3 || maps[0] != map(d(0), d(2)) ||
+      maps[2] != map(d(0), d(1)))
+    return std::nullopt;
+  if (maps[1] == map(d(1), d(2)))
+    return true;
+  if (maps[1] == map(d(2), d(1)))
+    return false;
+  return std::nullopt;
 }
 
 bool shift::hasStaticShapes(Operation *op) {

@@ -231,11 +231,16 @@ void replaceWithKernelCall(PatternRewriter &rewriter, Operation *op,
       op, resultType, outBuffer, /*restrict=*/true, /*writable=*/true);
 }
 
-/// shift.conv2d (nchw_fchw, constant codes) → call @__shift_conv2d_N.
-struct OutlineConv2DPattern : OpRewritePattern<Conv2DOp> {
-  OutlineConv2DPattern(MLIRContext *ctx, KernelRequest request)
-      : OpRewritePattern(ctx), request(request) {}
+/// A pattern that outlines `Op` with the pass's target and options.
+template <typename Op> struct KernelPattern : OpRewritePattern<Op> {
+  KernelPattern(MLIRContext *ctx, KernelRequest request)
+      : OpRewritePattern<Op>(ctx), request(std::move(request)) {}
   KernelRequest request;
+};
+
+/// shift.conv2d (nchw_fchw, constant codes) → call @__shift_conv2d_N.
+struct OutlineConv2DPattern : KernelPattern<Conv2DOp> {
+  using KernelPattern::KernelPattern;
 
   LogicalResult matchAndRewrite(Conv2DOp op,
                                 PatternRewriter &rewriter) const override {
@@ -262,10 +267,8 @@ struct OutlineConv2DPattern : OpRewritePattern<Conv2DOp> {
 /// layer that keeps float weights) → call @__shift_conv2d_N with an f32
 /// kernel description: the same register-blocked kernels, with FMA. A zero
 /// `tensor.pad` producer is folded into the kernel's padding.
-struct OutlineFloatConv2DPattern : OpRewritePattern<linalg::Conv2DNchwFchwOp> {
-  OutlineFloatConv2DPattern(MLIRContext *ctx, KernelRequest request)
-      : OpRewritePattern(ctx), request(request) {}
-  KernelRequest request;
+struct OutlineFloatConv2DPattern : KernelPattern<linalg::Conv2DNchwFchwOp> {
+  using KernelPattern::KernelPattern;
 
   LogicalResult matchAndRewrite(linalg::Conv2DNchwFchwOp op,
                                 PatternRewriter &rewriter) const override {
@@ -298,25 +301,15 @@ struct OutlineFloatConv2DPattern : OpRewritePattern<linalg::Conv2DNchwFchwOp> {
 /// linalg.matmul with a constant f32 K x N (or, with transposed maps, N x K)
 /// weight and a zero init → call @__shift_matmul_N with an f32 kernel
 /// description (weights N x K): the blocked FMA kernel instead of loops.
-struct OutlineFloatMatmulPattern : OpRewritePattern<linalg::MatmulOp> {
-  OutlineFloatMatmulPattern(MLIRContext *ctx, KernelRequest request)
-      : OpRewritePattern(ctx), request(request) {}
-  KernelRequest request;
+struct OutlineFloatMatmulPattern : KernelPattern<linalg::MatmulOp> {
+  using KernelPattern::KernelPattern;
 
   LogicalResult matchAndRewrite(linalg::MatmulOp op,
                                 PatternRewriter &rewriter) const override {
-    MLIRContext *ctx = op.getContext();
-    SmallVector<AffineMap> maps = op.getIndexingMapsArray();
-    auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
-    auto map = [&](AffineExpr a, AffineExpr b) {
-      return AffineMap::get(3, 0, {a, b}, ctx);
-    };
-    if (maps.size() != 3 || maps[0] != map(d(0), d(2)) ||
-        maps[2] != map(d(0), d(1)))
+    std::optional<bool> layout = matmulWeightTransposed(op);
+    if (!layout)
       return rewriter.notifyMatchFailure(op, "unsupported matmul maps");
-    bool transposed = maps[1] == map(d(1), d(2));
-    if (!transposed && maps[1] != map(d(2), d(1)))
-      return rewriter.notifyMatchFailure(op, "unsupported matmul maps");
+    bool transposed = *layout;
     DenseFPElementsAttr weights;
     if (!matchPattern(op.getInputs()[1], m_Constant(&weights)) ||
         !weights.getElementType().isF32())
@@ -348,10 +341,8 @@ struct OutlineFloatMatmulPattern : OpRewritePattern<linalg::MatmulOp> {
 };
 
 /// shift.matmul (constant codes) → call @__shift_matmul_N.
-struct OutlineMatmulPattern : OpRewritePattern<MatmulOp> {
-  OutlineMatmulPattern(MLIRContext *ctx, KernelRequest request)
-      : OpRewritePattern(ctx), request(request) {}
-  KernelRequest request;
+struct OutlineMatmulPattern : KernelPattern<MatmulOp> {
+  using KernelPattern::KernelPattern;
 
   LogicalResult matchAndRewrite(MatmulOp op,
                                 PatternRewriter &rewriter) const override {

@@ -4,7 +4,10 @@
 #define DENSESHIFT_CONVERSION_LINALGTOSHIFT_LINALGTOSHIFT_H
 
 #include "DenseShift/Dialect/Shift/IR/ShiftDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Pass/Pass.h"
+
+#include <optional>
 
 namespace mlir {
 class RewritePatternSet;
@@ -35,6 +38,9 @@ Value foldZeroPad(Value input, unsigned hDim, unsigned wDim,
                   SmallVector<int64_t> &padding);
 /// True if every operand and result type is static.
 bool hasStaticShapes(Operation *op);
+/// For a linalg.matmul x * w: whether w is N x K (transposed maps) rather
+/// than K x N, or nullopt for any other indexing maps.
+std::optional<bool> matmulWeightTransposed(linalg::MatmulOp op);
 } // namespace shift
 } // namespace mlir
 
