@@ -26,6 +26,18 @@ struct ShiftAnnotateTargetPass
           << target << "' (expected one of " << knownTargets() << ")";
       return signalPassFailure();
     }
+    // The last step of the pipeline: an op no conversion lowered would only
+    // fail later, in denseshift-translate, far from its cause.
+    WalkResult lowered = getOperation().walk([&](Operation *op) {
+      if (isa<ModuleOp>(op) || isa<LLVM::LLVMDialect>(op->getDialect()))
+        return WalkResult::advance();
+      op->emitError("'") << op->getName()
+                         << "' was not lowered to the LLVM dialect: the "
+                            "pipeline has no lowering for it on this target";
+      return WalkResult::interrupt();
+    });
+    if (lowered.wasInterrupted())
+      return signalPassFailure();
     MLIRContext *ctx = &getContext();
     auto cpu = StringAttr::get(ctx, info->cpu);
     auto features = LLVM::TargetFeaturesAttr::get(ctx, info->features);

@@ -308,8 +308,10 @@ LogicalResult ShiftPlanMemoryPass::addEntryPoints(func::FuncOp body,
     Block *block = reentrant.addEntryBlock();
     b.setInsertionPointToStart(block);
     Value ws = block->getArguments().back();
-    Value bad = arith::ConstantOp::create(b, loc, b.getBoolAttr(false));
-    if (frame != 0) {
+    Value bad;
+    if (frame == 0) {
+      bad = arith::ConstantOp::create(b, loc, b.getBoolAttr(false));
+    } else {
       Value address =
           memref::ExtractAlignedPointerAsIndexOp::create(b, loc, ws);
       Value zero = arith::ConstantIndexOp::create(b, loc, 0);

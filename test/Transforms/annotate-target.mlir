@@ -1,5 +1,8 @@
 // RUN: denseshift-opt %s -shift-annotate-target="target=aarch64-neon" | FileCheck %s
 // RUN: not denseshift-opt %s -shift-annotate-target="target=sparc" 2>&1 | FileCheck %s --check-prefix=BAD
+// RUN: not denseshift-opt %S/Inputs/unlowered.mlir -shift-annotate-target 2>&1 | FileCheck %s --check-prefix=UNLOWERED
+
+// UNLOWERED: unlowered.mlir:5:8: error: 'math.asinh' was not lowered to the LLVM dialect
 
 // BAD: unknown target 'sparc' (expected one of x86-64-avx2, x86-64-avx512, aarch64-neon)
 

@@ -31,11 +31,16 @@ def ShiftAnnotateTarget : Pass<"shift-annotate-target", "ModuleOp"> {
   let summary = "Set target_cpu/target_features on every function";
   let description = [{
     Sets the `target_cpu` and `target_features` attributes that survive into
-    LLVM IR on every `llvm.func` and `func.func` with a body, from the
-    target preset (`x86-64-avx2`, `x86-64-avx512`, `aarch64-neon`), so the
-    emitted object uses the intended instruction set whatever tool
-    translates it. Also gives the generated `__shift_*` kernels internal
-    linkage and turns `shift.no_inline` into LLVM's `noinline`.
+    LLVM IR on every `llvm.func` with a body, from the target preset
+    (`x86-64-avx2`, `x86-64-avx512`, `aarch64-neon`), so the emitted object
+    uses the intended instruction set whatever tool translates it. Also
+    gives the generated `__shift_*` kernels internal linkage and turns
+    `shift.no_inline` into LLVM's `noinline`.
+
+    As the pipeline's last step it also checks that the module is entirely
+    in the LLVM dialect: an op that no conversion lowered (say a `math` op
+    without an LLVM lowering) is a located error here, not a failure in
+    `denseshift-translate`.
   }];
   let options = [
     Option<"target", "target", "std::string", /*default=*/"\"x86-64-avx2\"",
