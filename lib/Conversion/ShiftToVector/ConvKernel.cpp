@@ -321,8 +321,6 @@ LogicalResult kernel::generateConv2D(KernelSpec spec) {
                        : memref::AllocOp::create(b, loc, xpType,
                                                  b.getI64IntegerAttr(64))
                              .getResult();
-        Value trueValue =
-            arith::ConstantOp::create(b, loc, b.getBoolAttr(true));
         Value safe;
         if (geo.sw == 1) {
           // Unit stride: one phase plane, so each input row is a contiguous
@@ -393,6 +391,8 @@ LogicalResult kernel::generateConv2D(KernelSpec spec) {
           safe = vector::ReductionOp::create(b, loc, vector::CombiningKind::AND,
                                              scan.front());
         } else {
+          Value trueValue =
+              arith::ConstantOp::create(b, loc, b.getBoolAttr(true));
           SmallVector<Value> scan = k.loopNest(
               {geo.n, geo.c, geo.h, geo.w}, ValueRange{trueValue},
               [&](OpBuilder &b, Location loc, ValueRange ivs, ValueRange iter) {

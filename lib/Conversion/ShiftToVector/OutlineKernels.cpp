@@ -177,20 +177,6 @@ absorbEpilogue(Builder &b, Operation *conv,
   return absorbed;
 }
 
-/// Replaces the last of `absorbed` by the kernel call and erases the rest.
-void replaceWithKernelCall(PatternRewriter &rewriter, Operation *op,
-                           StringRef baseName, Value input,
-                           ArrayRef<NamedAttribute> attrs);
-
-void replaceChainWithKernelCall(PatternRewriter &rewriter,
-                                ArrayRef<Operation *> absorbed,
-                                StringRef baseName, Value input,
-                                ArrayRef<NamedAttribute> attrs) {
-  replaceWithKernelCall(rewriter, absorbed.back(), baseName, input, attrs);
-  for (Operation *op : llvm::reverse(absorbed.drop_back()))
-    rewriter.eraseOp(op);
-}
-
 /// Declares the kernel and replaces `op` by the buffer call.
 void replaceWithKernelCall(PatternRewriter &rewriter, Operation *op,
                            StringRef baseName, Value input,
@@ -229,6 +215,16 @@ void replaceWithKernelCall(PatternRewriter &rewriter, Operation *op,
                        ValueRange{inBuffer, outBuffer});
   rewriter.replaceOpWithNewOp<bufferization::ToTensorOp>(
       op, resultType, outBuffer, /*restrict=*/true, /*writable=*/true);
+}
+
+/// Replaces the last of `absorbed` by the kernel call and erases the rest.
+void replaceChainWithKernelCall(PatternRewriter &rewriter,
+                                ArrayRef<Operation *> absorbed,
+                                StringRef baseName, Value input,
+                                ArrayRef<NamedAttribute> attrs) {
+  replaceWithKernelCall(rewriter, absorbed.back(), baseName, input, attrs);
+  for (Operation *op : llvm::reverse(absorbed.drop_back()))
+    rewriter.eraseOp(op);
 }
 
 /// A pattern that outlines `Op` with the pass's target and options.
