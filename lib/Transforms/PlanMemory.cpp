@@ -65,11 +65,13 @@ FailureOr<Interval> liveInterval(memref::AllocOp alloc, Block &entry,
       Operation *top = entry.findAncestorOpInBlock(*user);
       if (!top)
         return failure();
-      interval.end = std::max(interval.end, position[top]);
+      // The deallocation is erased, so it does not keep the buffer live:
+      // the deallocation pipeline puts them all at the end of the function.
       if (isa<memref::DeallocOp>(user)) {
         deallocs.push_back(user);
         continue;
       }
+      interval.end = std::max(interval.end, position[top]);
       if (auto view = dyn_cast<ViewLikeOpInterface>(user);
           view && view.getViewSource() == value) {
         for (Value result : user->getResults())

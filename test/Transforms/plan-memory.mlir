@@ -100,6 +100,31 @@ func.func @model(%in: memref<16xf32>, %out: memref<16xf32>) {
 
 // -----
 
+// The deallocation pipeline frees every buffer at the end of the function;
+// a buffer is live only up to its last use all the same, so %z reuses %x.
+// CHECK-LABEL: func.func private @__shift_late_body(
+// CHECK-SAME: %{{.*}}: memref<8192xi8>)
+// CHECK: memref.view %{{.*}}[%[[X:c0[_0-9]*]]][] : memref<8192xi8> to memref<1024xf32>
+// CHECK: memref.view %{{.*}}[%{{c4096[_0-9]*}}][] : memref<8192xi8> to memref<1024xf32>
+// CHECK: memref.view %{{.*}}[%{{c0[_0-9]*}}][] : memref<8192xi8> to memref<1024xf32>
+// CHECK-LABEL: func.func @late_workspace_size() -> i64
+// CHECK: arith.constant 8192 : i64
+func.func @late(%in: memref<1024xf32>, %out: memref<1024xf32>) {
+  %x = memref.alloc() {alignment = 64 : i64} : memref<1024xf32>
+  %y = memref.alloc() {alignment = 64 : i64} : memref<1024xf32>
+  memref.copy %in, %x : memref<1024xf32> to memref<1024xf32>
+  memref.copy %x, %y : memref<1024xf32> to memref<1024xf32>
+  %z = memref.alloc() {alignment = 64 : i64} : memref<1024xf32>
+  memref.copy %y, %z : memref<1024xf32> to memref<1024xf32>
+  memref.copy %z, %out : memref<1024xf32> to memref<1024xf32>
+  memref.dealloc %x : memref<1024xf32>
+  memref.dealloc %y : memref<1024xf32>
+  memref.dealloc %z : memref<1024xf32>
+  return
+}
+
+// -----
+
 // A returned buffer cannot live in the workspace: it stays an allocation.
 // CHECK-LABEL: func.func private @make(
 // CHECK-SAME: ) -> memref<8xf32>
