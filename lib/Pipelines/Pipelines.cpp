@@ -14,6 +14,7 @@
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Pass/PassManager.h"
@@ -43,8 +44,15 @@ static void addDeallocation(OpPassManager &pm) {
 }
 
 /// Upstream steps from bufferized IR to the LLVM dialect.
-static void addToLLVM(OpPassManager &pm) {
+static void addToLLVM(OpPassManager &pm, bool reportScalarLoops = false) {
+  if (reportScalarLoops)
+    pm.addPass(createShiftReportScalarLoops());
   pm.addPass(createConvertLinalgToLoopsPass());
+  // Vector transfers the vectorizer left strided (transposes, gathers of
+  // columns) become unrolled scalar accesses; unit-stride ones are loads.
+  VectorTransferToSCFOptions transfers;
+  transfers.enableFullUnroll();
+  pm.addPass(createConvertVectorToSCFPass(transfers));
   pm.addPass(createLowerAffinePass());
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
@@ -52,6 +60,7 @@ static void addToLLVM(OpPassManager &pm) {
   pm.addPass(createConvertVectorToLLVMPass());
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
   pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createUBToLLVMConversionPass());
   pm.addPass(createArithToLLVMConversionPass());
   ConvertFuncToLLVMPassOptions funcToLLVM;
   funcToLLVM.useBarePtrCallConv = true;
@@ -81,23 +90,31 @@ shift::buildDenseShiftPipeline(OpPassManager &pm,
   pm.addPass(createShiftOutlineKernels(outline));
   pm.addPass(createConvertShiftToLinalg());
   pm.addPass(createCanonicalizerPass());
+  if (options.vectorizeLinalg)
+    pm.addNestedPass<func::FuncOp>(createShiftFuseElementwise());
 
   addBufferization(pm);
+  ShiftVectorizeLinalgOptions vectorize;
+  vectorize.target = options.target;
   // Static buffers replace the heap allocations (and so the deallocation
   // pipeline) after the kernels' own scratch allocations exist; otherwise
   // every per-call buffer goes into the planned workspace.
   if (options.staticBuffers) {
     pm.addPass(createConvertShiftToVector());
+    if (options.vectorizeLinalg)
+      pm.addNestedPass<func::FuncOp>(createShiftVectorizeLinalg(vectorize));
     pm.addPass(createShiftStaticBuffers());
     pm.addPass(createCanonicalizerPass());
   } else {
     addDeallocation(pm);
     pm.addPass(createConvertShiftToVector());
+    if (options.vectorizeLinalg)
+      pm.addNestedPass<func::FuncOp>(createShiftVectorizeLinalg(vectorize));
     ShiftPlanMemoryOptions plan;
     plan.maxWorkspace = options.maxWorkspace;
     pm.addPass(createShiftPlanMemory(plan));
   }
-  addToLLVM(pm);
+  addToLLVM(pm, options.reportScalarLoops);
 
   ShiftAnnotateTargetOptions annotate;
   annotate.target = options.target;

@@ -45,6 +45,17 @@ struct DenseShiftPipelineOptions
       llvm::cl::desc("reject a model whose planned workspace exceeds this "
                      "many bytes (0: no limit; not with static-buffers)"),
       llvm::cl::init(0)};
+  PassOptions::Option<bool> vectorizeLinalg{
+      *this, "vectorize-linalg",
+      llvm::cl::desc("fuse and vectorize the ops outside the kernels "
+                     "(elementwise, pooling, reductions); false: scalar "
+                     "loops, for comparison"),
+      llvm::cl::init(true)};
+  PassOptions::Option<bool> reportScalarLoops{
+      *this, "report-scalar-loops",
+      llvm::cl::desc("remark on every linalg op that is lowered to scalar "
+                     "loops (not vectorized)"),
+      llvm::cl::init(false)};
   PassOptions::Option<bool> zeroFree{
       *this, "zero-free",
       llvm::cl::desc("quantize to the zero-free format (quantize mode)"),

@@ -118,4 +118,99 @@ def ShiftPlanMemory : Pass<"shift-plan-memory", "ModuleOp"> {
                            "mlir::scf::SCFDialect"];
 }
 
+def ShiftFuseElementwise : Pass<"shift-fuse-elementwise", "func::FuncOp"> {
+  let summary = "Fuse producer/consumer chains of elementwise linalg ops";
+  let description = [{
+    Runs on tensors, after the kernels are outlined. Elementwise named ops
+    (`linalg.add`, `linalg.mul`, `linalg.max`, ...) become `linalg.generic`,
+    and a generic whose result has a single use, by another elementwise
+    generic, is fused into that consumer (upstream
+    `populateElementwiseOpsFusionPatterns`), so that a chain such as a
+    residual add followed by a ReLU is one pass over memory instead of one
+    per op and leaves no intermediate buffer.
+
+    ```mlir
+    %s = linalg.add ins(%a, %b : ...) outs(%e0 : ...) -> tensor<1x64x56x56xf32>
+    %r = linalg.generic {...} ins(%s : ...) { arith.maximumf ... }
+    // becomes one linalg.generic reading %a and %b: addf, then maximumf
+    ```
+
+    A producer with several uses is left alone: fusing it would compute it
+    once per use.
+  }];
+  let dependentDialects = ["mlir::linalg::LinalgDialect"];
+}
+
+def ShiftVectorizeLinalg : Pass<"shift-vectorize-linalg", "func::FuncOp"> {
+  let summary = "Tile and vectorize the linalg ops the kernels do not cover";
+  let description = [{
+    Runs on buffers, after kernel generation, on what would otherwise go
+    through `convert-linalg-to-loops` as scalar loops: elementwise ops and
+    fills, copies and transposes, reductions (softmax, layer norm, means),
+    activation x activation matmuls, and NCHW max/sum pooling.
+
+    * A structured op with projected-permutation indexing maps and static
+      shapes first has its contiguous iteration dimensions collapsed (when
+      every operand has the identity layout), so a 1x512x7x7 ReLU is one
+      row of 25088 elements, not 3584 rows of 7. The vector dimension is
+      the one that is innermost in the most operands (ties: the innermost).
+      It is tiled by four vector registers of the target, every other
+      dimension by 1, with one static remainder tile per row, and each tile
+      is vectorized with upstream `linalg::vectorize` (so tiles need no
+      masks). Reductions along the vector dimension become
+      `vector.multi_reduction`.
+    * `linalg.pooling_nchw_max` / `linalg.pooling_nchw_sum` (not covered by
+      the upstream vectorizer in NCHW form) become a loop over output rows
+      and vectors of output columns; every window tap is one vector load
+      (stride 1) or one wide load and a `vector.shuffle` (stride > 1).
+      Windows covering the whole map (global pooling) are reduced as one
+      contiguous row per channel.
+
+    ```mlir
+    linalg.generic {iterator_types = ["parallel", ...]} ins(%x : memref<1x64x56x56xf32>) ...
+    // becomes
+    scf.for %i = %c0 to %c200704 step %c32 {
+      %v = vector.transfer_read ... : memref<...>, vector<32xf32>
+      %r = arith.maximumf %v, %zero : vector<32xf32>
+      vector.transfer_write %r, ...
+    }
+    ```
+
+    An op neither path can handle (dynamic shapes, a non-projected map
+    other than NCHW pooling, a body the vectorizer rejects) is left as it
+    was; `shift-report-scalar-loops` names it.
+  }];
+  let options = [
+    Option<"target", "target", "std::string", /*default=*/"\"x86-64-avx2\"",
+           "x86-64-avx2, x86-64-avx512 or aarch64-neon (sets the vector "
+           "width)">
+  ];
+  let dependentDialects = ["mlir::affine::AffineDialect",
+                           "mlir::arith::ArithDialect",
+                           "mlir::memref::MemRefDialect",
+                           "mlir::scf::SCFDialect",
+                           "mlir::vector::VectorDialect"];
+}
+
+def ShiftReportScalarLoops : Pass<"shift-report-scalar-loops", "ModuleOp"> {
+  let summary = "Remark on every linalg op left for scalar loops";
+  let description = [{
+    Runs just before `convert-linalg-to-loops`: every `linalg` structured op
+    still present will be lowered to scalar loops, and gets a remark naming
+    the op, its function and its iteration space, so a model's unvectorized
+    ops can be found (`denseshift-opt -denseshift-pipeline=report-scalar-loops=true`).
+    With `as-error`, such an op is an error instead (for tests and CI that
+    require a fully vectorized model).
+
+    ```
+    model.mlir:12:5: remark: 'linalg.conv_3d_ncdhw_fcdhw' in @forward is
+    lowered to scalar loops (iteration space 1x8x4x8x8x3x3x3x3)
+    ```
+  }];
+  let options = [
+    Option<"asError", "as-error", "bool", /*default=*/"false",
+           "report each op as an error and fail">
+  ];
+}
+
 #endif // DENSESHIFT_TRANSFORMS_PASSES_TD
