@@ -150,6 +150,10 @@ class Conv:
         self.bias = (rng.uniform(-1.0, 1.0, size=self.f).astype(np.float32)
                      if args.bias else None)
         self.activation = args.activation
+        self.residual = args.residual
+        if self.residual and self.out_shape != self.in_shape:
+            sys.exit("gen_layer.py: --residual needs an output shaped like the input "
+                     f"({self.out_shape} vs {self.in_shape})")
 
     def depthwise(self):
         return self.g > 1 and self.g == self.c and self.f == self.c
@@ -255,6 +259,12 @@ class Conv:
                 f"  }} -> {out}",
             ]
             y = "%yb"
+        if self.residual:
+            # The shortcut of a ResNet block: the layer's own input, added by
+            # a named linalg.add as the frontend writes it.
+            lines += [f"  %yr_empty = tensor.empty() : {out}",
+                      f"  %yr = linalg.add ins({y}, %x : {out}, {out}) outs(%yr_empty : {out}) -> {out}"]
+            y = "%yr"
         if self.activation != "none":
             clamp = ["    %lo = arith.constant 0.000000e+00 : f32",
                      "    %m = arith.maximumf %a, %lo : f32"]
@@ -270,10 +280,13 @@ class Conv:
             y = "%ya"
         return lines + [f"  return {y} : {out}"]
 
-    def epilogue(self, y):
-        """float64 bias and activation; NaN propagates as arith.maximumf does."""
+    def epilogue(self, y, x=None):
+        """float64 bias, shortcut and activation; NaN propagates as
+        arith.maximumf does."""
         if self.bias is not None:
             y = y + self.bias.astype(np.float64).reshape(1, -1, 1, 1)
+        if self.residual:
+            y = y + x.astype(np.float64)
         if self.activation in ("relu", "relu6"):
             y = np.where(np.isnan(y), y, np.maximum(y, 0.0))
         if self.activation == "relu6":
@@ -405,7 +418,7 @@ def reference(layer, x):
     y = np.where(pos > 0, np.inf, np.where(neg > 0, -np.inf, finite))
     y = np.where((nan_terms > 0) | ((pos > 0) & (neg > 0)), np.nan, y)
     assert np.all(np.abs(finite) < F32_MAX / 4), "finite part near overflow"
-    return layer.epilogue(y) if isinstance(layer, Conv) else y
+    return layer.epilogue(y, x) if isinstance(layer, Conv) else y
 
 
 def main():
@@ -422,6 +435,9 @@ def main():
                       help="groups == channels == filters gives depthwise")
     conv.add_argument("--bias", action="store_true",
                       help="add a per-channel bias after the conv (linalg.generic)")
+    conv.add_argument("--residual", action="store_true",
+                      help="then add the layer's input (a ResNet shortcut, linalg.add; "
+                           "needs an output shaped like the input)")
     conv.add_argument("--activation", choices=["none", "relu", "relu6"], default="none",
                       help="then an activation (linalg.generic of maximumf/minimumf)")
     conv.add_argument("--group-op", choices=["fgchw", "gfchw"], default="fgchw",

@@ -516,19 +516,34 @@ LogicalResult kernel::generateConv2D(KernelSpec spec) {
                   b, loc, vecType, yp,
                   ValueRange{nf[0], channel, ohs[0], k.idx(col)});
               Value scaled = arith::MulFOp::create(b, loc, acc, scales);
+              SmallVector<Value> at = {nf[0], nf[1], ohs[0], k.idx(col)};
+              int64_t valid = std::min<int64_t>(geo.lanes, geo.ow - col);
+              auto maskType = VectorType::get({geo.lanes}, b.getI1Type());
+              Value shortcut;
+              if (spec.residual) {
+                Value residual = entry->getArgument(5 + !spec.bias.empty());
+                if (valid == geo.lanes) {
+                  shortcut =
+                      vector::LoadOp::create(b, loc, vecType, residual, at);
+                } else {
+                  Value mask = vector::CreateMaskOp::create(
+                      b, loc, maskType, ValueRange{k.idx(valid)});
+                  shortcut = vector::MaskedLoadOp::create(
+                      b, loc, vecType, residual, at, mask,
+                      k.splat(vecType, b.getF32FloatAttr(0)));
+                }
+              }
               if (spec.hasEpilogue())
                 scaled = applyEpilogue(
                     k, spec, scaled,
-                    spec.bias.empty() ? Value() : entry->getArgument(5), nf[1]);
-              SmallVector<Value> at = {nf[0], nf[1], ohs[0], k.idx(col)};
-              int64_t valid = std::min<int64_t>(geo.lanes, geo.ow - col);
+                    spec.bias.empty() ? Value() : entry->getArgument(5), nf[1],
+                    shortcut);
               if (valid == geo.lanes) {
                 vector::StoreOp::create(b, loc, scaled, output, at);
                 continue;
               }
               Value mask = vector::CreateMaskOp::create(
-                  b, loc, VectorType::get({geo.lanes}, b.getI1Type()),
-                  ValueRange{k.idx(valid)});
+                  b, loc, maskType, ValueRange{k.idx(valid)});
               vector::MaskedStoreOp::create(b, loc, output, at, mask, scaled);
             }
           });

@@ -32,6 +32,12 @@ FailureOr<KernelSpec> kernel::readSpec(func::FuncOp func) {
   if (auto bias = dict.getAs<DenseFPElementsAttr>("bias"))
     for (APFloat v : bias.getValues<APFloat>())
       spec.bias.push_back(v.convertToFloat());
+  // The shortcut operand follows the input and the output.
+  spec.residual = bool(dict.get("residual"));
+  if (spec.residual &&
+      (func.getNumArguments() != 3 ||
+       func.getArgumentTypes()[2] != func.getArgumentTypes()[1]))
+    return failure();
   if (auto clamp = dict.getAs<DenseF32ArrayAttr>("clamp")) {
     if (clamp.size() != 2 || !(clamp[0] <= clamp[1]))
       return failure();
@@ -275,11 +281,14 @@ void kernel::defineWithSharedDriver(const KernelSpec &spec, StringRef family,
   if (!driver) {
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPoint(layer);
-    SmallVector<Type> args(layer.getArgumentTypes());
+    // (input, output, tables, alpha, limit[, bias][, residual]).
+    SmallVector<Type> args(layer.getArgumentTypes().take_front(2));
     args.append({memrefOf(packed), memrefOf(alpha), b.getI32Type()});
     if (!spec.bias.empty())
       args.push_back(
           MemRefType::get({int64_t(spec.bias.size())}, b.getF32Type()));
+    if (spec.residual)
+      args.push_back(layer.getArgumentTypes()[2]);
     driver = func::FuncOp::create(b, loc, name, b.getFunctionType(args, {}));
     driver.setPrivate();
     // One copy of the driver serves every layer of its shape.
@@ -304,6 +313,8 @@ void kernel::defineWithSharedDriver(const KernelSpec &spec, StringRef family,
         layerName + "_bias",
         DenseElementsAttr::get(biasType, ArrayRef(spec.bias))));
   }
+  if (spec.residual)
+    operands.push_back(entry->getArgument(2));
   func::CallOp::create(b, loc, driver, operands);
   func::ReturnOp::create(b, loc);
   layer->removeAttr(kKernelAttrName);
@@ -353,6 +364,8 @@ std::string kernel::epilogueKey(const KernelSpec &spec) {
   if (!spec.hasEpilogue())
     return "";
   std::string key = spec.bias.empty() ? "_e" : "_eb";
+  if (spec.residual)
+    key += "r";
   auto bound = [](float v) {
     std::string text;
     llvm::raw_string_ostream os(text);
@@ -369,7 +382,7 @@ std::string kernel::epilogueKey(const KernelSpec &spec) {
 }
 
 Value kernel::applyEpilogue(KB &k, const KernelSpec &spec, Value value,
-                            Value bias, Value channel) {
+                            Value bias, Value channel, Value residual) {
   OpBuilder &b = k.b;
   Location loc = k.loc;
   auto type = cast<VectorType>(value.getType());
@@ -378,6 +391,8 @@ Value kernel::applyEpilogue(KB &k, const KernelSpec &spec, Value value,
     value = arith::AddFOp::create(
         b, loc, value, vector::BroadcastOp::create(b, loc, type, scalar));
   }
+  if (residual)
+    value = arith::AddFOp::create(b, loc, value, residual);
   if (spec.clampLow != -INFINITY)
     value = arith::MaximumFOp::create(
         b, loc, value, k.splat(type, b.getF32FloatAttr(spec.clampLow)));

@@ -41,13 +41,16 @@ struct KernelSpec {
   std::vector<float> alpha; ///< Already multiplied by 2^emin.
   EncodingAttr encoding;
   /// Elementwise consumers applied in the driver's epilogue, in this order:
-  /// + bias[o] (if set), then clamp to [clampLow, clampHigh] (ReLU, ReLU6,
-  /// hardtanh; +-inf bounds are no-ops). NaN propagates as in
-  /// arith.maximumf / minimumf.
+  /// + bias[o] (if set), + residual[n, o, y, x] (a third argument of the
+  /// layer, same shape as the output: a ResNet shortcut), then clamp to
+  /// [clampLow, clampHigh] (ReLU, ReLU6, hardtanh; +-inf bounds are
+  /// no-ops). NaN propagates as in arith.maximumf / minimumf.
   std::vector<float> bias;
+  bool residual = false;
   float clampLow = -INFINITY, clampHigh = INFINITY;
   bool hasEpilogue() const {
-    return !bias.empty() || clampLow != -INFINITY || clampHigh != INFINITY;
+    return !bias.empty() || residual || clampLow != -INFINITY ||
+           clampHigh != INFINITY;
   }
   bool fastMode = false;
   bool useShift = true; ///< false: only the decode-FMA kernel.
@@ -219,9 +222,10 @@ void defineWithSharedDriver(const KernelSpec &spec, StringRef family,
 std::string epilogueKey(const KernelSpec &spec);
 
 /// Applies the epilogue (bias from `bias`, a memref<F> argument of the
-/// driver, at channel `channel`; then the clamp) to `value`.
+/// driver, at channel `channel`; then `residual`, the shortcut's vector at
+/// the same outputs; then the clamp) to `value`.
 Value applyEpilogue(KB &k, const KernelSpec &spec, Value value, Value bias,
-                    Value channel);
+                    Value channel, Value residual = {});
 
 /// In the unguarded exponent-add kernel, replaces |acc| < kFlushBelow by 0.
 Value flushResidue(KB &k, const KernelSpec &spec, Value acc);

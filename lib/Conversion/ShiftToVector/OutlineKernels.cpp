@@ -151,13 +151,42 @@ linalg::GenericOp soleGenericUser(Value value) {
   return dyn_cast<linalg::GenericOp>(*value.getUsers().begin());
 }
 
+/// `x + r` elementwise over tensors of x's type (linalg.add, or a generic
+/// whose body is one addf of its two inputs): a ResNet shortcut. Returns r.
+Value matchResidualAdd(Operation *op, Value x) {
+  auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
+  if (!linalgOp || linalgOp.getNumDpsInputs() != 2 ||
+      linalgOp.getNumDpsInits() != 1 || !linalgOp.hasPureTensorSemantics() ||
+      !llvm::all_of(linalgOp.getIndexingMapsArray(),
+                    [](AffineMap map) { return map.isIdentity(); }))
+    return {};
+  Value lhs = linalgOp.getDpsInputOperand(0)->get();
+  Value rhs = linalgOp.getDpsInputOperand(1)->get();
+  Value other = lhs == x ? rhs : lhs;
+  if ((lhs != x && rhs != x) || other == x || other.getType() != x.getType())
+    return {};
+  if (isa<linalg::AddOp>(op))
+    return other;
+  auto generic = dyn_cast<linalg::GenericOp>(op);
+  if (!generic)
+    return {};
+  Block &body = generic.getRegion().front();
+  auto add = body.getTerminator()->getOperand(0).getDefiningOp<arith::AddFOp>();
+  if (!add || body.getOperations().size() != 2 ||
+      !llvm::is_contained({add.getLhs(), add.getRhs()}, body.getArgument(0)) ||
+      !llvm::is_contained({add.getLhs(), add.getRhs()}, body.getArgument(1)))
+    return {};
+  return other;
+}
+
 /// Elementwise consumers of a convolution that its kernel applies in the
-/// epilogue while the outputs are in registers: a per-channel bias add, then
-/// a clamp, each the sole user of the value before it. Adds their attributes
+/// epilogue while the outputs are in registers: a per-channel bias add, a
+/// residual add (convolutions only; `residual` gets the shortcut), then a
+/// clamp, each the sole user of the value before it. Adds their attributes
 /// and returns the ops absorbed, in order (the call replaces the last).
-SmallVector<Operation *>
-absorbEpilogue(Builder &b, Operation *conv,
-               SmallVectorImpl<NamedAttribute> &attrs) {
+SmallVector<Operation *> absorbEpilogue(Builder &b, Operation *conv,
+                                        SmallVectorImpl<NamedAttribute> &attrs,
+                                        Value *residual = nullptr) {
   SmallVector<Operation *> absorbed = {conv};
   Value result = conv->getResult(0);
   if (linalg::GenericOp generic = soleGenericUser(result))
@@ -168,6 +197,14 @@ absorbEpilogue(Builder &b, Operation *conv,
       absorbed.push_back(generic);
       result = generic->getResult(0);
     }
+  if (residual && result.hasOneUse())
+    if (Operation *user = *result.getUsers().begin();
+        Value shortcut = matchResidualAdd(user, result)) {
+      attrs.push_back(b.getNamedAttr("residual", b.getUnitAttr()));
+      absorbed.push_back(user);
+      result = user->getResult(0);
+      *residual = shortcut;
+    }
   if (linalg::GenericOp generic = soleGenericUser(result))
     if (auto clamp = matchClamp(generic, result)) {
       attrs.push_back(b.getNamedAttr(
@@ -177,10 +214,12 @@ absorbEpilogue(Builder &b, Operation *conv,
   return absorbed;
 }
 
-/// Declares the kernel and replaces `op` by the buffer call.
+/// Declares the kernel and replaces `op` by the buffer call; a `residual`
+/// tensor (of the result's type) is passed after the output.
 void replaceWithKernelCall(PatternRewriter &rewriter, Operation *op,
                            StringRef baseName, Value input,
-                           ArrayRef<NamedAttribute> attrs) {
+                           ArrayRef<NamedAttribute> attrs,
+                           Value residual = {}) {
   Location loc = op->getLoc();
   auto module = op->getParentOfType<ModuleOp>();
   auto inputType = cast<RankedTensorType>(input.getType());
@@ -201,9 +240,11 @@ void replaceWithKernelCall(PatternRewriter &rewriter, Operation *op,
   {
     OpBuilder::InsertionGuard guard(rewriter);
     rewriter.setInsertionPointToEnd(module.getBody());
-    auto decl = func::FuncOp::create(
-        rewriter, loc, name,
-        rewriter.getFunctionType({inMemref, outMemref}, {}));
+    SmallVector<Type> args = {inMemref, outMemref};
+    if (residual)
+      args.push_back(outMemref);
+    auto decl = func::FuncOp::create(rewriter, loc, name,
+                                     rewriter.getFunctionType(args, {}));
     decl.setPrivate();
     decl->setAttr(kKernelAttrName, rewriter.getDictionaryAttr(attrs));
   }
@@ -211,8 +252,11 @@ void replaceWithKernelCall(PatternRewriter &rewriter, Operation *op,
                                                      input, /*readOnly=*/true);
   Value outBuffer = memref::AllocOp::create(rewriter, loc, outMemref,
                                             rewriter.getI64IntegerAttr(64));
-  func::CallOp::create(rewriter, loc, name, TypeRange{},
-                       ValueRange{inBuffer, outBuffer});
+  SmallVector<Value> operands = {inBuffer, outBuffer};
+  if (residual)
+    operands.push_back(bufferization::ToBufferOp::create(
+        rewriter, loc, outMemref, residual, /*readOnly=*/true));
+  func::CallOp::create(rewriter, loc, name, TypeRange{}, operands);
   rewriter.replaceOpWithNewOp<bufferization::ToTensorOp>(
       op, resultType, outBuffer, /*restrict=*/true, /*writable=*/true);
 }
@@ -221,8 +265,10 @@ void replaceWithKernelCall(PatternRewriter &rewriter, Operation *op,
 void replaceChainWithKernelCall(PatternRewriter &rewriter,
                                 ArrayRef<Operation *> absorbed,
                                 StringRef baseName, Value input,
-                                ArrayRef<NamedAttribute> attrs) {
-  replaceWithKernelCall(rewriter, absorbed.back(), baseName, input, attrs);
+                                ArrayRef<NamedAttribute> attrs,
+                                Value residual = {}) {
+  replaceWithKernelCall(rewriter, absorbed.back(), baseName, input, attrs,
+                        residual);
   for (Operation *op : llvm::reverse(absorbed.drop_back()))
     rewriter.eraseOp(op);
 }
@@ -252,9 +298,11 @@ struct OutlineConv2DPattern : KernelPattern<Conv2DOp> {
     attrs->push_back(rewriter.getNamedAttr("dilations", op.getDilationsAttr()));
     attrs->push_back(rewriter.getNamedAttr("padding", op.getPaddingAttr()));
     attrs->push_back(rewriter.getNamedAttr("groups", op.getGroupsAttr()));
-    SmallVector<Operation *> absorbed = absorbEpilogue(rewriter, op, *attrs);
+    Value residual;
+    SmallVector<Operation *> absorbed =
+        absorbEpilogue(rewriter, op, *attrs, &residual);
     replaceChainWithKernelCall(rewriter, absorbed, "__shift_conv2d",
-                               op.getInput(), *attrs);
+                               op.getInput(), *attrs, residual);
     return success();
   }
 };
@@ -287,9 +335,11 @@ struct OutlineFloatConv2DPattern : KernelPattern<linalg::Conv2DNchwFchwOp> {
                               rewriter.getDenseI64ArrayAttr(padding)),
         rewriter.getNamedAttr("groups", rewriter.getI64IntegerAttr(1))};
     attrs.append(targetKernelAttrs(rewriter, request));
-    SmallVector<Operation *> absorbed = absorbEpilogue(rewriter, op, attrs);
+    Value residual;
+    SmallVector<Operation *> absorbed =
+        absorbEpilogue(rewriter, op, attrs, &residual);
     replaceChainWithKernelCall(rewriter, absorbed, "__shift_conv2d", input,
-                               attrs);
+                               attrs, residual);
     return success();
   }
 };
