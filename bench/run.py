@@ -59,19 +59,19 @@ CANDIDATES = {
     # Models: eager is `pytorch`; frozen TorchScript and the XNNPACK path.
     "pytorch-freeze": ("model",), "pytorch-xnnpack": ("model",),
     "mlir-loops": ("conv", "fc", "model"), "mlir-vec": ("conv", "fc"),
-    # Not on whole models: ds-avx2-fma takes 50-80 s to compile ResNet-20 (the
-    # full run would pass 10 minutes) and the -fast/-fma variants are covered
-    # on AVX-512.
+    # -fast variants on whole models are covered on AVX-512. -auto is
+    # strategy=auto: decode-FMA where the target's cost model says it is
+    # faster (not multiplication-free).
     "ds-avx2": ("conv", "fc", "model"), "ds-avx2-fast": ("conv", "fc"),
-    "ds-avx2-fma": ("conv", "fc"),
+    "ds-avx2-fma": ("conv", "fc"), "ds-avx2-auto": ("conv", "fc", "model"),
     "ds-avx512": ("conv", "fc", "model"), "ds-avx512-fast": ("conv", "fc", "model"),
-    "ds-avx512-fma": ("conv", "fc", "model"),
+    "ds-avx512-fma": ("conv", "fc", "model"), "ds-avx512-auto": ("model",),
     # static-buffers=true: no malloc per call (not reentrant), see docs/abi.md.
     "ds-avx512-static": ("conv", "fc", "model"),
 }
 ONEDNN = [c for c in CANDIDATES if c.startswith("onednn")]
 DS_OPTIONS = {"": "", "-fast": " mode=fast", "-fma": " strategy=decode-fma",
-              "-static": " static-buffers=true"}
+              "-auto": " strategy=auto", "-static": " static-buffers=true"}
 
 PIPE_LOOPS = ("builtin.module(buffer-results-to-out-params{hoist-static-allocs "
               "modify-public-functions},buffer-deallocation-pipeline,"

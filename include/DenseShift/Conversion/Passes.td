@@ -112,6 +112,13 @@ def ShiftOutlineKernels : Pass<"shift-outline-kernels", "ModuleOp"> {
     attribute records the codes, alpha, geometry, target blocking, `mode`
     and `strategy`. `convert-shift-to-vector` defines its body after
     bufferization. Other shift ops are left for `convert-shift-to-linalg`.
+
+    `strategy=auto` decides per layer: a layer with fewer than 16 MACs per
+    weight (batch-1 fully connected layers) is bound by reading its codes
+    and stays `shift`; any other takes `decode-fma` when the target's
+    exponent-add MAC loop costs at least 1.1x its FMA loop (llvm-mca: AVX2
+    1.52x, AVX-512 2.0x, NEON 1.67x), else `shift`. The default remains
+    `shift`, multiplication-free.
   }];
   let options = [
     Option<"target", "target", "std::string", /*default=*/"\"x86-64-avx2\"",
@@ -120,7 +127,8 @@ def ShiftOutlineKernels : Pass<"shift-outline-kernels", "ModuleOp"> {
            "default (IEEE-exact, pre-scanned) or fast (assumes finite, "
            "normal-range activations)">,
     Option<"strategy", "strategy", "std::string", /*default=*/"\"shift\"",
-           "shift (exponent-add MACs) or decode-fma (decode to f32, FMA)">
+           "shift (exponent-add MACs), decode-fma (decode to f32, FMA) or "
+           "auto (per layer, from the target's cost model)">
   ];
   let dependentDialects = ["mlir::bufferization::BufferizationDialect",
                            "mlir::func::FuncDialect",

@@ -23,7 +23,9 @@ struct DenseShiftPipelineOptions
       llvm::cl::init("default")};
   PassOptions::Option<std::string> strategy{
       *this, "strategy",
-      llvm::cl::desc("shift (exponent-add MACs) or decode-fma"),
+      llvm::cl::desc("shift (exponent-add MACs, default), decode-fma, or "
+                     "auto (per layer: decode-fma where the target's cost "
+                     "model says FMA is faster)"),
       llvm::cl::init("shift")};
   PassOptions::Option<std::string> weights{
       *this, "weights",

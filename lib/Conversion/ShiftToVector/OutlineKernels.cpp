@@ -40,11 +40,38 @@ struct KernelRequest {
   std::string mode, strategy;
 };
 
+/// Below this many MACs per weight a layer is bound by reading and decoding
+/// its codes (a batch-1 fully connected layer: one MAC per weight), which
+/// both strategies do alike; strategy=auto then keeps it multiplication-free.
+constexpr int64_t kMinReuseForFma = 16;
+/// strategy=auto takes decode-FMA when the exponent-add MAC costs at least
+/// this much more than an FMA on the target.
+constexpr float kMinFmaGain = 1.1f;
+
+/// The strategy of one layer: the requested one, or for `auto` the cost
+/// model of docs/kernels.md: MACs per weight (`reuse`) and the target's
+/// measured exponent-add : FMA cost ratio.
+StringRef layerStrategy(const KernelRequest &request, int64_t reuse) {
+  if (request.strategy != "auto")
+    return request.strategy;
+  if (reuse < kMinReuseForFma || request.target.exponentAddCost < kMinFmaGain)
+    return "shift";
+  return "decode-fma";
+}
+
+/// MACs per weight of a layer whose result is N x F x ... (conv) or M x N
+/// (matmul): every output element but the channel dimension.
+int64_t reuseOf(Value result) {
+  auto type = cast<ShapedType>(result.getType());
+  return type.getNumElements() / std::max<int64_t>(1, type.getDimSize(1));
+}
+
 /// The blocking and options every kernel description records.
-SmallVector<NamedAttribute> targetKernelAttrs(Builder &b,
-                                              const KernelRequest &request) {
+SmallVector<NamedAttribute>
+targetKernelAttrs(Builder &b, const KernelRequest &request, int64_t reuse = 0) {
   return {b.getNamedAttr("mode", b.getStringAttr(request.mode)),
-          b.getNamedAttr("strategy", b.getStringAttr(request.strategy)),
+          b.getNamedAttr("strategy",
+                         b.getStringAttr(layerStrategy(request, reuse))),
           b.getNamedAttr("lanes", b.getI64IntegerAttr(request.target.lanes)),
           b.getNamedAttr("rows", b.getI64IntegerAttr(request.target.rows)),
           b.getNamedAttr("cols", b.getI64IntegerAttr(request.target.cols))};
@@ -54,7 +81,7 @@ SmallVector<NamedAttribute> targetKernelAttrs(Builder &b,
 /// or alpha are not constants or alpha * 2^emin is not an exact f32.
 FailureOr<SmallVector<NamedAttribute>>
 commonKernelAttrs(Builder &b, Value codes, Value alpha, EncodingAttr encoding,
-                  const KernelRequest &request) {
+                  const KernelRequest &request, Value result) {
   DenseIntElementsAttr codesAttr;
   DenseFPElementsAttr alphaAttr;
   if (!matchPattern(codes, m_Constant(&codesAttr)) ||
@@ -75,7 +102,7 @@ commonKernelAttrs(Builder &b, Value codes, Value alpha, EncodingAttr encoding,
       b.getNamedAttr("alpha",
                      DenseFPElementsAttr::get(scaledType, ArrayRef(scaled))),
       b.getNamedAttr("encoding", encoding)};
-  attrs.append(targetKernelAttrs(b, request));
+  attrs.append(targetKernelAttrs(b, request, reuseOf(result)));
   return attrs;
 }
 
@@ -289,7 +316,7 @@ struct OutlineConv2DPattern : KernelPattern<Conv2DOp> {
     if (!op.isNCHW())
       return rewriter.notifyMatchFailure(op, "only nchw_fchw has a kernel");
     auto attrs = commonKernelAttrs(rewriter, op.getCodes(), op.getAlpha(),
-                                   op.getEncoding(), request);
+                                   op.getEncoding(), request, op.getResult());
     if (failed(attrs))
       return rewriter.notifyMatchFailure(op, "codes/alpha not constant");
     attrs->push_back(
@@ -393,7 +420,7 @@ struct OutlineMatmulPattern : KernelPattern<MatmulOp> {
   LogicalResult matchAndRewrite(MatmulOp op,
                                 PatternRewriter &rewriter) const override {
     auto attrs = commonKernelAttrs(rewriter, op.getCodes(), op.getAlpha(),
-                                   op.getEncoding(), request);
+                                   op.getEncoding(), request, op.getResult());
     if (failed(attrs))
       return rewriter.notifyMatchFailure(op, "codes/alpha not constant");
     attrs->push_back(
@@ -420,9 +447,9 @@ struct ShiftOutlineKernelsPass
           << mode << "' (expected default or fast)";
       return signalPassFailure();
     }
-    if (strategy != "shift" && strategy != "decode-fma") {
+    if (strategy != "shift" && strategy != "decode-fma" && strategy != "auto") {
       getOperation()->emitError("unknown strategy '")
-          << strategy << "' (expected shift or decode-fma)";
+          << strategy << "' (expected shift, decode-fma or auto)";
       return signalPassFailure();
     }
     RewritePatternSet patterns(&getContext());

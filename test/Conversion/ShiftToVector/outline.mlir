@@ -5,7 +5,7 @@
 
 // BADTARGET: unknown target 'riscv' (expected one of x86-64-avx2, x86-64-avx512, aarch64-neon)
 // BADMODE: unknown mode 'reckless' (expected default or fast)
-// BADSTRATEGY: unknown strategy 'lut' (expected shift or decode-fma)
+// BADSTRATEGY: unknown strategy 'lut' (expected shift, decode-fma or auto)
 
 // CHECK-LABEL: func.func @conv
 // CHECK: %[[IN:.*]] = bufferization.to_buffer %arg0 read_only : tensor<1x2x5x5xf32> to memref<1x2x5x5xf32>

@@ -27,6 +27,9 @@ struct TargetInfo {
   unsigned lanes;     ///< f32 lanes of one vector register.
   unsigned rows;      ///< Output channels per register block.
   unsigned cols;      ///< Pixel vectors per register block (at most).
+  /// Cycles of the exponent-add MAC loop per cycle of the FMA loop on the
+  /// preset CPU (llvm-mca, docs/kernels.md): strategy=auto's cost model.
+  float exponentAddCost;
 };
 
 /// Looks up a target by its pipeline spelling.
