@@ -212,7 +212,7 @@ def generate(name, out, bits, seed):
                   seed=seed)
     if kind == "conv":
         args = SimpleNamespace(kernel="3", stride="1", pad="1", dilation="1",
-                               group_op="fgchw", bias=False, activation="none",
+                               group_op="fgchw", bias=False, activation="none", residual=False,
                                **common, **params)
     else:
         args = SimpleNamespace(**common, **params)
