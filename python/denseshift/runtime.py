@@ -36,12 +36,38 @@ LLVM_LIB = "/usr/lib/llvm-22/lib"
 REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 PROJECT_BIN = os.path.join(os.environ.get("DENSESHIFT_BUILD_DIR", os.path.join(REPO_ROOT, "build")), "bin")
 
-# target -> (architecture, clang flags, /proc/cpuinfo flags needed to run it)
+# target -> (architecture, clang flags, /proc/cpuinfo flags needed to run it).
+# The compiler's own table (lib/Conversion/ShiftToVector/ShiftToVector.cpp,
+# printed by `denseshift-translate --print-targets`) is the reference:
+# project_targets() reads it, and python/tests/test_runtime.py checks that
+# this copy (needed without a built compiler, for the upstream toolchain)
+# agrees with it.
 TARGETS = {
     "x86-64-avx2": ("x86_64", ["-march=haswell"], ["avx2", "fma"]),
-    "x86-64-avx512": ("x86_64", ["-march=skylake-avx512"], ["avx512f", "avx512bw", "avx512vl"]),
+    "x86-64-avx512": ("x86_64", ["-march=skylake-avx512"],
+                      ["avx512f", "avx512bw", "avx512vl", "avx512dq"]),
     "aarch64-neon": ("aarch64", ["--target=aarch64-linux-gnu", "-march=armv8-a+simd"], []),
 }
+
+
+def project_targets(translate=None):
+    """The compiler's target table: name -> dict(triple, cpu, features,
+    lanes, host_flags), from ``denseshift-translate --print-targets``."""
+    translate = translate or os.path.join(PROJECT_BIN, "denseshift-translate")
+    if not os.access(translate, os.X_OK):
+        raise ToolchainError(f"denseshift-translate: tool {translate} not found")
+    proc = subprocess.run([translate, "--print-targets"], capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise ToolchainError(f"denseshift-translate --print-targets failed: {proc.stderr.strip()}")
+    table = {}
+    for line in proc.stdout.splitlines():
+        fields = line.split("\t")
+        if len(fields) != 6:
+            raise ToolchainError(f"denseshift-translate --print-targets: bad line {line!r}")
+        name, triple, cpu, features, lanes, host = fields
+        table[name] = dict(triple=triple, cpu=cpu, features=features.split(","),
+                           lanes=int(lanes), host_flags=host.split())
+    return table
 
 # Result buffers become out-params (the final result is computed in place) and
 # memrefs are passed as bare pointers: the ABI of runtime/denseshift_runtime.h.

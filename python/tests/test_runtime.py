@@ -176,3 +176,20 @@ def test_workspace_per_thread_matches_forward(tmp_path):
     for runs in results:
         for y in runs:
             assert np.array_equal(y.view(np.uint32), expected.view(np.uint32))
+
+
+def test_targets_agree_with_the_compilers_table():
+    """runtime.TARGETS is a copy of the compiler's one target table
+    (denseshift-translate --print-targets): the same names, architectures,
+    CPUs and host flags."""
+    if not runtime.ProjectToolchain().available():
+        pytest.skip("the project toolchain is not built")
+    table = runtime.project_targets()
+    assert sorted(table) == sorted(runtime.TARGETS)
+    for name, (arch, flags, host_flags) in runtime.TARGETS.items():
+        entry = table[name]
+        assert entry["triple"].split("-")[0] == arch, name
+        assert sorted(entry["host_flags"]) == sorted(host_flags), name
+        if arch == "x86_64":
+            assert f"-march={entry['cpu']}" in flags, name
+        assert entry["lanes"] * 32 in (128, 256, 512), name

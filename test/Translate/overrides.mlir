@@ -1,12 +1,15 @@
 // --triple, --cpu and --features override the preset field by field, and
 // the tool's choice replaces whatever target attributes the input carried.
 
-// RUN: denseshift-translate --target=x86-64-avx2 --cpu=x86-64 --emit=llvm %s | FileCheck %s --check-prefix=CPU
-// RUN: denseshift-translate --target=x86-64-avx2 --cpu=x86-64 --emit=asm %s -o - | FileCheck %s --check-prefix=CPU-ASM
+// RUN: denseshift-translate --target=x86-64-avx2 --cpu=x86-64 --features= --emit=llvm %s | FileCheck %s --check-prefix=CPU
+// RUN: denseshift-translate --target=x86-64-avx2 --cpu=x86-64 --features= --emit=asm %s -o - | FileCheck %s --check-prefix=CPU-ASM
 // RUN: denseshift-translate --target=x86-64-avx512 --features=+avx2,+fma --emit=llvm %s | FileCheck %s --check-prefix=FEATURES
 // RUN: denseshift-translate --target=x86-64-avx2 --cpu=x86-64-v4 --emit=asm %s -o - | FileCheck %s --check-prefix=V4-ASM
 // RUN: denseshift-translate --triple=aarch64-unknown-linux-gnu --emit=llvm %s | FileCheck %s --check-prefix=TRIPLE
-// RUN: denseshift-translate --target=x86-64-avx2 --triple=aarch64-unknown-linux-gnu --cpu=cortex-a72 --emit=llvm %s | FileCheck %s --check-prefix=MIXED
+// RUN: denseshift-translate --target=x86-64-avx2 --triple=aarch64-unknown-linux-gnu --cpu=cortex-a72 --features=+neon --emit=llvm %s | FileCheck %s --check-prefix=MIXED
+// The preset's x86 features do not carry over silently to another triple:
+// RUN: not denseshift-translate --target=x86-64-avx2 --triple=aarch64-unknown-linux-gnu --cpu=cortex-a72 --emit=llvm %s 2>&1 | FileCheck %s --check-prefix=MIXED-FEATURES
+// MIXED-FEATURES: error: unknown feature 'avx' for target 'aarch64-unknown-linux-gnu'
 // RUN: denseshift-translate --target=x86-64-avx2 -O0 --emit=llvm %s | FileCheck %s --check-prefix=O0
 
 // CPU: define void @forward

@@ -3,6 +3,13 @@
 // preset's width, and the object is PIC (the external global goes through
 // the GOT, as a shared library needs).
 
+// The presets are the compiler's one target table, the same the passes read
+// (shift-annotate-target, the kernel generator); --print-targets shows it.
+// RUN: denseshift-translate --print-targets | FileCheck %s --check-prefix=TABLE
+// TABLE: x86-64-avx2 x86_64-unknown-linux-gnu haswell +avx,+avx2,+fma,+sse4.2,+popcnt 8 avx2 fma
+// TABLE-NEXT: x86-64-avx512 x86_64-unknown-linux-gnu skylake-avx512 +avx,+avx2,+fma,+avx512f,+avx512bw,+avx512vl,+avx512dq,-prefer-256-bit 16 avx512f avx512bw avx512vl avx512dq
+// TABLE-NEXT: aarch64-neon aarch64-unknown-linux-gnu neoverse-n1 +neon 4
+
 // RUN: denseshift-translate --target=x86-64-avx2 --emit=llvm %s | FileCheck %s --check-prefixes=IR,AVX2-IR
 // RUN: denseshift-translate --target=x86-64-avx2 %s -o %t.avx2.o
 // RUN: llvm-readelf -h -r %t.avx2.o | FileCheck %s --check-prefixes=X86-ELF
@@ -28,9 +35,8 @@
 // AVX2-IR: fmul <8 x float>
 // AVX512-IR: fmul <16 x float>
 // NEON-IR: fmul <4 x float>
-// AVX2-IR: attributes #{{[0-9]+}} = { {{.*}}"target-cpu"="haswell"
-// AVX2-IR-NOT: "target-features"
-// AVX512-IR: attributes #{{[0-9]+}} = { {{.*}}"target-cpu"="skylake-avx512" "target-features"="-prefer-256-bit"
+// AVX2-IR: attributes #{{[0-9]+}} = { {{.*}}"target-cpu"="haswell" "target-features"="+avx,+avx2,+fma,+sse4.2,+popcnt"
+// AVX512-IR: attributes #{{[0-9]+}} = { {{.*}}"target-cpu"="skylake-avx512" "target-features"="+avx,+avx2,+fma,+avx512f,+avx512bw,+avx512vl,+avx512dq,-prefer-256-bit"
 // NEON-IR: attributes #{{[0-9]+}} = { {{.*}}"target-cpu"="neoverse-n1" "target-features"="+neon"
 // IR: !{i32 8, !"PIC Level", i32 2}
 

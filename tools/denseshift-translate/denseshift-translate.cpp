@@ -9,6 +9,7 @@
 
 #include "CHeader.h"
 
+#include "DenseShift/Conversion/ShiftToVector/ShiftToVector.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
@@ -68,10 +69,16 @@ static cl::opt<std::string>
 
 static cl::opt<std::string> targetPreset(
     "target",
-    cl::desc("Target preset: x86-64-avx2 (haswell), x86-64-avx512 "
-             "(skylake-avx512, 512-bit vectors preferred), aarch64-neon "
-             "(neoverse-n1, +neon)"),
+    cl::desc("Target preset from the target table (--print-targets): "
+             "x86-64-avx2 (haswell), x86-64-avx512 (skylake-avx512, 512-bit "
+             "vectors preferred), aarch64-neon (neoverse-n1, +neon)"),
     cl::value_desc("preset"), cl::cat(toolCategory));
+
+static cl::opt<bool> printTargets(
+    "print-targets",
+    cl::desc("Print the target table (name, triple, CPU, features, f32 "
+             "lanes, host /proc/cpuinfo flags; tab-separated) and exit"),
+    cl::init(false), cl::cat(toolCategory));
 
 static cl::opt<std::string>
     tripleOverride("triple", cl::desc("Target triple (overrides the preset's)"),
@@ -109,19 +116,6 @@ static cl::opt<unsigned>
 
 namespace {
 
-struct TargetPreset {
-  llvm::StringLiteral name, triple, cpu, features;
-};
-
-// skylake-avx512 tunes for 256-bit vectors by default (clock throttling on
-// early parts); the AVX-512 preset exists to get zmm code, so turn that off.
-constexpr TargetPreset kTargetPresets[] = {
-    {"x86-64-avx2", "x86_64-unknown-linux-gnu", "haswell", ""},
-    {"x86-64-avx512", "x86_64-unknown-linux-gnu", "skylake-avx512",
-     "-prefer-256-bit"},
-    {"aarch64-neon", "aarch64-unknown-linux-gnu", "neoverse-n1", "+neon"},
-};
-
 struct TargetConfig {
   llvm::Triple triple;
   std::string cpu;
@@ -131,13 +125,6 @@ struct TargetConfig {
 
 llvm::raw_ostream &error() {
   return llvm::WithColor::error(llvm::errs(), "denseshift-translate");
-}
-
-std::string presetNames() {
-  std::string names;
-  for (const TargetPreset &preset : kTargetPresets)
-    names += (names.empty() ? "" : ", ") + preset.name.str();
-  return names;
 }
 
 /// Every feature in `features` must be one the target knows; LLVM itself only
@@ -171,20 +158,18 @@ std::optional<TargetConfig> resolveTarget() {
   std::string tripleName;
   config.cpu = "generic";
   if (!targetPreset.empty()) {
-    const TargetPreset *preset =
-        llvm::find_if(kTargetPresets, [](const TargetPreset &p) {
-          return p.name == targetPreset;
-        });
-    if (preset == std::end(kTargetPresets)) {
+    std::optional<mlir::shift::TargetInfo> preset =
+        mlir::shift::lookupTarget(targetPreset);
+    if (!preset) {
       error() << "unknown target preset '" << targetPreset
-              << "' (expected one of: " << presetNames() << ")\n";
+              << "' (expected one of: " << mlir::shift::knownTargets() << ")\n";
       return std::nullopt;
     }
     tripleName = preset->triple.str();
     config.cpu = preset->cpu.str();
     config.features = preset->features.str();
   } else if (tripleOverride.empty()) {
-    error() << "no target: pass --target=<" << presetNames()
+    error() << "no target: pass --target=<" << mlir::shift::knownTargets()
             << "> or --triple=<triple>\n";
     return std::nullopt;
   }
@@ -354,6 +339,14 @@ int main(int argc, char **argv) {
       argc, argv,
       "DenseShift translator: LLVM-dialect MLIR to an object file, assembly or "
       "LLVM IR\n");
+
+  if (printTargets) {
+    for (const mlir::shift::TargetInfo &t : mlir::shift::allTargets())
+      llvm::outs() << t.name << '\t' << t.triple << '\t' << t.cpu << '\t'
+                   << t.features << '\t' << t.lanes << '\t' << t.hostFlags
+                   << '\n';
+    return 0;
+  }
 
   if (optLevel > 3) {
     error() << "invalid optimization level -O" << optLevel << " (0-3)\n";

@@ -23,15 +23,21 @@ struct TargetInfo {
   StringRef name;     ///< Pipeline spelling, e.g. "x86-64-avx2".
   StringRef triple;   ///< LLVM target triple.
   StringRef cpu;      ///< LLVM CPU name.
-  StringRef features; ///< LLVM target features.
-  unsigned lanes;     ///< f32 lanes of one vector register.
-  unsigned rows;      ///< Output channels per register block.
-  unsigned cols;      ///< Pixel vectors per register block (at most).
+  StringRef features; ///< LLVM target features (functions and the machine).
+  /// /proc/cpuinfo flags a host needs to run the code natively ("" for a
+  /// target that runs under an emulator here).
+  StringRef hostFlags;
+  unsigned lanes; ///< f32 lanes of one vector register.
+  unsigned rows;  ///< Output channels per register block.
+  unsigned cols;  ///< Pixel vectors per register block (at most).
   /// Cycles of the exponent-add MAC loop per cycle of the FMA loop on the
   /// preset CPU (llvm-mca, docs/kernels.md): strategy=auto's cost model.
   float exponentAddCost;
 };
 
+/// The one target table: the passes, denseshift-translate (and through
+/// `denseshift-translate --print-targets`, the Python runtime) read it.
+ArrayRef<TargetInfo> allTargets();
 /// Looks up a target by its pipeline spelling.
 std::optional<TargetInfo> lookupTarget(StringRef name);
 /// The spellings `lookupTarget` accepts, comma separated.
