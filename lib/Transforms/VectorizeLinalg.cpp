@@ -128,7 +128,10 @@ LogicalResult tileAndVectorize(RewriterBase &rewriter, linalg::LinalgOp op,
           SmallVector<Value> tiled = linalg::makeTiledShapes(
               b, loc, op, operands, ivs, sizes, sizeBounds,
               /*omitPartialTileCheck=*/true);
-          tiles.push_back(mlir::clone(b, op, TypeRange{}, tiled));
+          Operation *tile = mlir::clone(b, op, TypeRange{}, tiled);
+          // linalg.index in the body counts from the tile's origin now.
+          linalg::offsetIndices(b, cast<linalg::LinalgOp>(tile), ivs);
+          tiles.push_back(tile);
           return;
         }
         auto loop = [&](int64_t lb, int64_t count, int64_t step, int64_t size) {

@@ -201,3 +201,29 @@ func.func @wide_stride(%x: memref<1x1x20x20xf32>, %y: memref<1x1x2x2xf32>) {
   memref.dealloc %w : memref<10x10xf32>
   return
 }
+
+// linalg.index counts from the tile's origin, so each tile offsets it by
+// its induction variable (the collapsed index is then split back into
+// (i, j) by division and remainder).
+// CHECK-LABEL: func.func @iota(
+// CHECK: scf.for %[[I:.*]] = %c0 to %c96 step %c32
+// CHECK:   %[[STEP:.*]] = vector.step : vector<32xindex>
+// CHECK:   %[[BASE:.*]] = vector.broadcast %[[I]] : index to vector<32xindex>
+// CHECK:   %[[LIN:.*]] = arith.addi %[[BASE]], %[[STEP]] : vector<32xindex>
+// CHECK:   arith.remsi %[[LIN]]
+// CHECK:   arith.divsi %[[LIN]]
+// CHECK: vector.step : vector<24xindex>
+// CHECK: arith.addi %{{.*}}, %{{.*}} : vector<24xindex>
+#iota = affine_map<(d0, d1) -> (d0, d1)>
+func.func @iota(%y: memref<3x40xf32>) {
+  linalg.generic {indexing_maps = [#iota], iterator_types = ["parallel", "parallel"]} outs(%y : memref<3x40xf32>) {
+  ^bb0(%out: f32):
+    %i = linalg.index 0 : index
+    %j = linalg.index 1 : index
+    %k = arith.muli %i, %j : index
+    %c = arith.index_cast %k : index to i32
+    %f = arith.sitofp %c : i32 to f32
+    linalg.yield %f : f32
+  }
+  return
+}
