@@ -20,12 +20,9 @@ struct ShiftAnnotateTargetPass
   using ShiftAnnotateTargetBase::ShiftAnnotateTargetBase;
 
   void runOnOperation() override {
-    std::optional<TargetInfo> info = lookupTarget(target);
-    if (!info) {
-      getOperation()->emitError("unknown target '")
-          << target << "' (expected one of " << knownTargets() << ")";
+    FailureOr<TargetInfo> info = lookupTargetOrError(getOperation(), target);
+    if (failed(info))
       return signalPassFailure();
-    }
     // The last step of the pipeline: an op no conversion lowered would only
     // fail later, in denseshift-translate, far from its cause.
     WalkResult lowered = getOperation().walk([&](Operation *op) {

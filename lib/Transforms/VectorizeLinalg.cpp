@@ -423,12 +423,9 @@ struct ShiftVectorizeLinalgPass
   using ShiftVectorizeLinalgBase::ShiftVectorizeLinalgBase;
 
   void runOnOperation() override {
-    std::optional<TargetInfo> info = lookupTarget(target);
-    if (!info) {
-      getOperation()->emitError("unknown target '")
-          << target << "' (expected one of " << knownTargets() << ")";
+    FailureOr<TargetInfo> info = lookupTargetOrError(getOperation(), target);
+    if (failed(info))
       return signalPassFailure();
-    }
     MLIRContext *ctx = &getContext();
     int64_t lanes = info->lanes;
 

@@ -436,12 +436,10 @@ struct ShiftOutlineKernelsPass
   using ShiftOutlineKernelsBase::ShiftOutlineKernelsBase;
 
   void runOnOperation() override {
-    std::optional<TargetInfo> targetInfo = lookupTarget(target);
-    if (!targetInfo) {
-      getOperation()->emitError("unknown target '")
-          << target << "' (expected one of " << knownTargets() << ")";
+    FailureOr<TargetInfo> targetInfo =
+        lookupTargetOrError(getOperation(), target);
+    if (failed(targetInfo))
       return signalPassFailure();
-    }
     if (mode != "default" && mode != "fast") {
       getOperation()->emitError("unknown mode '")
           << mode << "' (expected default or fast)";

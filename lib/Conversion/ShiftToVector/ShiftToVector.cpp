@@ -46,6 +46,14 @@ std::optional<TargetInfo> mlir::shift::lookupTarget(StringRef name) {
   return std::nullopt;
 }
 
+FailureOr<TargetInfo> mlir::shift::lookupTargetOrError(Operation *op,
+                                                       StringRef name) {
+  if (std::optional<TargetInfo> info = lookupTarget(name))
+    return *info;
+  return op->emitError("unknown target '")
+         << name << "' (expected one of " << knownTargets() << ")";
+}
+
 StringRef mlir::shift::knownTargets() {
   return "x86-64-avx2, x86-64-avx512, aarch64-neon";
 }

@@ -42,6 +42,9 @@ ArrayRef<TargetInfo> allTargets();
 std::optional<TargetInfo> lookupTarget(StringRef name);
 /// The spellings `lookupTarget` accepts, comma separated.
 StringRef knownTargets();
+/// `lookupTarget`, or a located error on `op` naming the known targets (for
+/// a pass's `target` option).
+FailureOr<TargetInfo> lookupTargetOrError(Operation *op, StringRef name);
 
 /// Attribute on a kernel declaration that carries what to generate.
 constexpr StringLiteral kKernelAttrName = "shift.kernel";
