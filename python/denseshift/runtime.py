@@ -200,7 +200,7 @@ def _object_path(library_path):
 
 
 def compile(mlir_path, target="x86-64-avx2", toolchain="auto", output=None, opt_level=2,
-            clang=None):  # noqa: A001 - mirrors the public API name
+            clang=None, pipeline_options=None):  # noqa: A001 - mirrors the public API name
     """Compile ``mlir_path``; returns a model (:class:`CompiledModel` or, for
     AArch64 on an x86-64 host, :class:`QemuModel`) callable on numpy batches.
 
@@ -208,12 +208,22 @@ def compile(mlir_path, target="x86-64-avx2", toolchain="auto", output=None, opt_
     relocatable object (the artifact of docs/abi.md) is kept beside it as
     ``<output stem>.o``.  A JSON sidecar (``output + ".json"``) records shapes,
     target, toolchain and the object's path.
+   
+    ``pipeline_options`` (project toolchain only) are appended to the
+    pipeline's option string, e.g. ``"strategy=auto"`` or ``"mode=fast"``
+    (docs/kernels.md); the compiler rejects unknown ones.
     """
     if target not in TARGETS:
         raise ValueError(f"unknown target {target!r}; choose one of {sorted(TARGETS)}")
     if not os.path.isfile(mlir_path):
         raise ToolchainError(f"{mlir_path} not found")
     chain = resolve_toolchain(toolchain)
+    if pipeline_options:
+        if not isinstance(chain, ProjectToolchain) or chain.opt_args is not None:
+            raise ValueError("pipeline_options need the project toolchain with its registered "
+                             f"pipeline (toolchain {chain.name!r} has no such options)")
+        chain = ProjectToolchain(os.path.dirname(chain.opt), opt_args=[
+            f"--denseshift-pipeline=target={target} {pipeline_options}"])
     with open(mlir_path) as f:
         text = f.read()
     input_shape, output_shape = forward_signature(text)

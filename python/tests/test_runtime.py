@@ -193,3 +193,28 @@ def test_targets_agree_with_the_compilers_table():
         if arch == "x86_64":
             assert f"-march={entry['cpu']}" in flags, name
         assert entry["lanes"] * 32 in (128, 256, 512), name
+
+
+@pytest.mark.skipif(not runtime.ProjectToolchain().available(),
+                    reason="project toolchain (denseshift-opt --denseshift-pipeline) not built")
+def test_pipeline_options(tmp_path):
+    """pipeline_options reach the pipeline: strategy=auto gives the FMA conv
+    kernels (and the same predictions); an unknown option is a compile error;
+    the upstream toolchain refuses options it has no pipeline for."""
+    model = build_model(model_config("smallcnn", "denseshift")).eval()
+    path = tmp_path / "model.mlir"
+    path.write_text(export_model(model, batch=2))
+    x = np.random.default_rng(1).standard_normal((2, 1, 28, 28)).astype(np.float32)
+    default = runtime.compile(str(path), toolchain="project", output=str(tmp_path / "d.so"))
+    auto = runtime.compile(str(path), toolchain="project", output=str(tmp_path / "a.so"),
+                           pipeline_options="strategy=auto")
+    # The convs' exponent-add kernels became FMA ones (the batch-2 FC layers,
+    # 2 MACs per weight, stay exponent-add).
+    xadd = [open(tmp_path / f"{n}.o", "rb").read().count(b"_xadd") for n in "da"]
+    assert xadd[1] < xadd[0], xadd
+    np.testing.assert_allclose(auto(x), default(x), rtol=1e-4, atol=1e-5)
+    with pytest.raises(runtime.ToolchainError):
+        runtime.compile(str(path), toolchain="project", output=str(tmp_path / "b.so"),
+                        pipeline_options="strategy=lut")
+    with pytest.raises(ValueError, match="pipeline_options"):
+        runtime.compile(str(path), toolchain="upstream", pipeline_options="strategy=auto")
