@@ -11,6 +11,7 @@ Values that do not depend on the graph input (initializers, ``Constant``,
 ``Shape`` of a static tensor and integer arithmetic on them) are folded with
 numpy at import time; only f32 tensors reach the MLIR.
 """
+import functools
 import os
 
 import numpy as np
@@ -18,6 +19,21 @@ import onnx
 from onnx import numpy_helper
 
 from denseshift.export import ExportError, LinalgBuilder, Value
+
+# ONNX reductions: op -> (kind for Importer._reduce, opset from which `axes`
+# is an input rather than an attribute).
+REDUCTIONS = {
+    "ReduceL1": ("l1", 18),
+    "ReduceL2": ("l2", 18),
+    "ReduceLogSum": ("logsum", 18),
+    "ReduceLogSumExp": ("logsumexp", 18),
+    "ReduceProd": ("prod", 18),
+    "ReduceMean": ("mean", 18),
+    "ReduceSum": ("sum", 13),
+    "ReduceMax": ("max", 18),
+    "ReduceMin": ("min", 18),
+    "ReduceSumSquare": ("sumsquare", 18),
+}
 
 # Default-domain opsets whose semantics the importer implements.
 MIN_OPSET, MAX_OPSET = 1, 17
@@ -215,6 +231,10 @@ class Importer(LinalgBuilder):
         if node.domain not in ("", "ai.onnx"):
             raise self.error(f"operator domain '{node.domain}' is not supported", node)
         handler = getattr(self, "_op_" + node.op_type, None)
+        if handler is None and node.op_type in REDUCTIONS:
+            kind, axes_input_from = REDUCTIONS[node.op_type]
+            handler = functools.partial(self._reduce, kind=kind,
+                                        axes_input_from=axes_input_from)
         if handler is None:
             raise self.error(f"unsupported operator {node.op_type}; see docs/onnx.md for the "
                              "supported set", node)
@@ -1271,36 +1291,6 @@ class Importer(LinalgBuilder):
         if post is None:
             return s
         return self.elementwise(h + "_post", [s], s.shape, lambda b, a: b.math(post, a))
-
-    def _op_ReduceL1(self, node, inputs, attrs):
-        return self._reduce(node, inputs, attrs, "l1", 18)
-
-    def _op_ReduceL2(self, node, inputs, attrs):
-        return self._reduce(node, inputs, attrs, "l2", 18)
-
-    def _op_ReduceLogSum(self, node, inputs, attrs):
-        return self._reduce(node, inputs, attrs, "logsum", 18)
-
-    def _op_ReduceLogSumExp(self, node, inputs, attrs):
-        return self._reduce(node, inputs, attrs, "logsumexp", 18)
-
-    def _op_ReduceProd(self, node, inputs, attrs):
-        return self._reduce(node, inputs, attrs, "prod", 18)
-
-    def _op_ReduceMean(self, node, inputs, attrs):
-        return self._reduce(node, inputs, attrs, "mean", 18)
-
-    def _op_ReduceSum(self, node, inputs, attrs):
-        return self._reduce(node, inputs, attrs, "sum", 13)
-
-    def _op_ReduceMax(self, node, inputs, attrs):
-        return self._reduce(node, inputs, attrs, "max", 18)
-
-    def _op_ReduceMin(self, node, inputs, attrs):
-        return self._reduce(node, inputs, attrs, "min", 18)
-
-    def _op_ReduceSumSquare(self, node, inputs, attrs):
-        return self._reduce(node, inputs, attrs, "sumsquare", 18)
 
     def _softmax(self, node, inputs, attrs, log):
         x = self._float(inputs[0], "the input")
