@@ -109,8 +109,8 @@ unsigned vectorDim(linalg::LinalgOp op) {
 /// vectorizes each static tile. Loop order follows the iteration order, so
 /// reductions accumulate in the same order as the scalar loops would,
 /// except within one vector.
-LogicalResult tileAndVectorize(RewriterBase &rewriter, linalg::LinalgOp op,
-                               unsigned vdim, int64_t tile) {
+void tileAndVectorize(RewriterBase &rewriter, linalg::LinalgOp op,
+                      unsigned vdim, int64_t tile) {
   Location loc = op.getLoc();
   SmallVector<int64_t> bounds = op.getStaticLoopRanges();
   unsigned rank = bounds.size();
@@ -174,7 +174,6 @@ LogicalResult tileAndVectorize(RewriterBase &rewriter, linalg::LinalgOp op,
       rewriter.eraseOp(tiled);
   }
   rewriter.eraseOp(op);
-  return success();
 }
 
 /// Any structured op on static buffers whose maps are projected
@@ -221,7 +220,8 @@ struct TileAndVectorizeStructuredOp
     }
     unsigned vdim = vectorDim(target);
     int64_t tile = lanes * kRegistersPerTile;
-    return tileAndVectorize(rewriter, target, vdim, tile);
+    tileAndVectorize(rewriter, target, vdim, tile);
+    return success();
   }
 
   int64_t lanes;
@@ -293,9 +293,7 @@ struct VectorizePoolingNchw : OpRewritePattern<PoolOp> {
           iterators, [&](OpBuilder &b, Location loc, ValueRange args) {
             linalg::YieldOp::create(b, loc, combine(b, args[1], args[0]));
           });
-      if (failed(
-              tileAndVectorize(rewriter, reduce, 1, lanes * kRegistersPerTile)))
-        return failure();
+      tileAndVectorize(rewriter, reduce, 1, lanes * kRegistersPerTile);
       rewriter.eraseOp(op);
       return success();
     }
