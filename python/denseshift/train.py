@@ -15,6 +15,7 @@ writes files and prints.
 """
 import argparse
 import datetime
+import math
 import os
 import sys
 import time
@@ -34,6 +35,7 @@ from .models import MODELS, SCHEME_CHOICES, build_model, model_config, with_defa
 from .plots import plot_code_histograms, plot_curves, plot_freezing
 
 CHECKPOINT = "checkpoint.pt"
+SCHEDULES = ("constant", "cosine")
 DATASETS = ("fashion-mnist", "speech")
 
 
@@ -54,6 +56,12 @@ def parse_args(argv):
     p.add_argument("--epochs", type=int, default=1, help="total epochs (including resumed ones)")
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--optimizer", choices=("adam", "sgd"), default="adam")
+    p.add_argument("--schedule", choices=SCHEDULES, default="constant",
+                   help="learning rate over the run: constant, or cosine decay to 0 per step "
+                        "over --epochs")
+    p.add_argument("--augment", action="store_true",
+                   help="random 2-pixel translation and horizontal flip of each training image "
+                        "(image datasets)")
     p.add_argument("--batch", type=int, default=128)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--s3-reg", type=float, default=1e-5,
@@ -83,6 +91,8 @@ def parse_args(argv):
         p.error("--limit must be positive")
     if args.dist_timeout <= 0:
         p.error("--dist-timeout must be positive")
+    if args.augment and args.dataset == "speech":
+        p.error("--augment translates and flips images; it is not for --dataset speech")
     if args.data_dir is None:
         if args.dataset == "speech":
             p.error("--dataset speech needs --data DIR (made by `python3 -m denseshift.speech build`)")
@@ -164,6 +174,37 @@ def make_optimizer(args, model):
     return torch.optim.Adam(model.parameters(), lr=args.lr)
 
 
+def learning_rate(args, step, steps_per_epoch):
+    """The learning rate of global step ``step`` (0-based) under ``--schedule``.
+
+    A pure function of the arguments, so a resumed run continues the same curve
+    (resuming checks that --epochs and --schedule are unchanged).
+    """
+    if args.schedule == "constant":
+        return args.lr
+    total = max(args.epochs * steps_per_epoch, 1)
+    return 0.5 * args.lr * (1.0 + math.cos(math.pi * min(step, total) / total))
+
+
+def augment(x):
+    """Random translation by up to 2 pixels (zero fill) and horizontal flip, per image.
+
+    Uses the global torch RNG, so a seeded run is reproducible.
+    """
+    n, _, h, w = x.shape
+    pad = 2
+    padded = F.pad(x, (pad, pad, pad, pad))
+    dy = torch.randint(0, 2 * pad + 1, (n,))
+    dx = torch.randint(0, 2 * pad + 1, (n,))
+    rows = (dy.view(n, 1) + torch.arange(h).view(1, h))            # n x h
+    cols = (dx.view(n, 1) + torch.arange(w).view(1, w))            # n x w
+    flip = torch.rand(n) < 0.5
+    cols = torch.where(flip.view(n, 1), cols.flip(1), cols)
+    index = torch.arange(n).view(n, 1, 1)
+    out = padded.permute(0, 2, 3, 1)[index, rows.view(n, h, 1), cols.view(n, 1, w)]
+    return out.permute(0, 3, 1, 2).contiguous()
+
+
 class _NoTracker:
     def step(self):
         pass
@@ -187,12 +228,21 @@ def train_epoch(model, optimizer, images, labels, args, epoch, tracker, dist=Dis
     batches = range(0, len(images), size)
     bar = tqdm(batches, desc=f"epoch {epoch}", unit="batch", disable=args.no_progress or not dist.main,
                leave=False, dynamic_ncols=True)
-    for start in bar:
+    steps_per_epoch = len(batches)
+    for step, start in enumerate(bar):
         index = order[start:start + size]
         if len(index) < dist.world:
             break
+        for group in optimizer.param_groups:
+            group["lr"] = learning_rate(args, (epoch - 1) * steps_per_epoch + step, steps_per_epoch)
         mine = index[dist.rank::dist.world]
-        x, y = images[mine].to(dist.device), labels[mine].to(dist.device)
+        if args.augment:
+            # Every process draws the whole global batch's offsets, so the RNG
+            # streams stay in step whatever the world size.
+            x = augment(images[index])[dist.rank::dist.world].to(dist.device)
+        else:
+            x = images[mine].to(dist.device)
+        y = labels[mine].to(dist.device)
         logits = model(x)
         loss = F.cross_entropy(logits, y)
         weighted = loss * (len(mine) * dist.world / len(index)) if dist.world > 1 else loss
@@ -286,6 +336,16 @@ def write_reports(out, config, args, history, model):
     plot_freezing(history, os.path.join(out, "freezing.png"))
 
 
+def schedule_record(args):
+    """What a resumed run must repeat to continue the same learning-rate curve."""
+    if args.schedule == "constant" and not args.augment:
+        return {"schedule": "constant"}
+    record = {"schedule": args.schedule, "augment": args.augment}
+    if args.schedule == "cosine":
+        record["epochs"] = args.epochs
+    return record
+
+
 def _prepare(args, config, path, dist):
     """Rank 0 checks the output directory and loads a checkpoint to resume; every rank
     gets the outcome (the payload, or the error to raise) by broadcast."""
@@ -297,6 +357,12 @@ def _prepare(args, config, path, dist):
             if with_defaults(payload["config"]) != config:
                 raise CheckpointError(f"{path} was trained with {payload['config']}, not {config}; "
                                       "use the same --model/--scheme/--bits/--dataset")
+            schedule = payload.get("schedule", {"schedule": "constant"})
+            if schedule != schedule_record(args):
+                raise CheckpointError(
+                    f"{path} was trained with {schedule}, not {schedule_record(args)}; a cosine "
+                    "schedule depends on --epochs, so resume with the same --schedule, --epochs "
+                    "and --augment or start a new --out")
             trained = int(payload.get("world_size", 1))
             if trained != dist.world:
                 raise DistributedError(
@@ -360,7 +426,7 @@ def run(args, dist=None):
         history.append(record)
         if dist.main:
             save_checkpoint(path, config, model, optimizer, epoch, history,
-                            extra={"world_size": dist.world})
+                            extra={"world_size": dist.world, "schedule": schedule_record(args)})
             write_reports(args.out, config, args, history, model)
             print(f"epoch {epoch}: train loss {train_loss:.4f} acc {100 * train_acc:.2f}%  "
                   f"test loss {test_loss:.4f} acc {100 * test_acc:.2f}%{freezing_text(history[-1])}")

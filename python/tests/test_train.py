@@ -80,6 +80,38 @@ def test_corrupt_checkpoint_is_a_clear_error(data, tmp_path, capsys):
         load_checkpoint(str(tmp_path / "missing.pt"))
 
 
+def test_cosine_schedule_and_augmentation():
+    args = train.parse_args(["--schedule", "cosine", "--epochs", "4", "--lr", "0.01", "--out", "x"])
+    lrs = [train.learning_rate(args, step, 10) for step in range(41)]
+    assert lrs[0] == 0.01 and abs(lrs[20] - 0.005) < 1e-12 and abs(lrs[40]) < 1e-12
+    assert all(a >= b for a, b in zip(lrs, lrs[1:]))
+    constant = train.parse_args(["--lr", "0.01", "--out", "x"])
+    assert train.learning_rate(constant, 37, 10) == 0.01
+    # augmentation: every image is its own translation (<= 2 px) or mirror of one
+    torch.manual_seed(0)
+    x = torch.rand(64, 1, 8, 8) + 1      # no zeros, so fill shows where it came from
+    y = train.augment(x)
+    assert y.shape == x.shape
+    for a, b in zip(x, y):
+        padded = torch.nn.functional.pad(a, (2, 2, 2, 2))
+        views = [padded[:, i:i + 8, j:j + 8] for i in range(5) for j in range(5)]
+        assert any(torch.equal(b, v) or torch.equal(b, v.flip(-1)) for v in views)
+    assert not torch.equal(y, x)
+    assert (y == 0).any() and bool((y.flip(-1) != y).any())
+
+
+def test_cosine_resume_with_other_epochs_is_refused(data, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert train.main(cli(data, out, "--epochs", "1", "--schedule", "cosine", "--augment")) == 0
+    capsys.readouterr()
+    assert train.main(cli(data, out, "--epochs", "2", "--resume", "--schedule", "cosine",
+                          "--augment")) == 2
+    assert "depends on --epochs" in capsys.readouterr().err
+    assert train.main(cli(data, out, "--epochs", "2", "--resume")) == 2    # schedule dropped
+    with pytest.raises(SystemExit):
+        train.parse_args(cli(data, out, "--augment", "--dataset", "speech", "--data", "d"))
+
+
 def test_mismatched_checkpoint_is_a_clear_error(data, tmp_path, capsys):
     out = tmp_path / "run"
     assert train.main(cli(data, out, "--epochs", "1")) == 0
