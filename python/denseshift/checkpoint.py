@@ -43,6 +43,39 @@ def atomic_write_text(path, text):
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
+def section_markers(name):
+    return f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
+
+
+def replace_section(text, name, body):
+    """``text`` with the part between ``<!-- name:begin -->`` and ``<!-- name:end -->``
+    replaced by ``body`` (markers kept), or with the marked body appended."""
+    begin, end = section_markers(name)
+    block = f"{begin}\n{body.rstrip()}\n{end}\n"
+    if begin in text and end in text.split(begin, 1)[1]:
+        before, rest = text.split(begin, 1)
+        return before + block + rest.split(end, 1)[1].lstrip("\n")
+    return text.rstrip("\n") + ("\n\n" if text.strip() else "") + block
+
+
+def marked_sections(text):
+    """Every ``<!-- name:begin -->...<!-- name:end -->`` block of ``text``, in order."""
+    blocks, rest = [], text
+    while "<!-- " in rest:
+        start = rest.index("<!-- ")
+        head = rest[start:].split(" -->", 1)[0][5:]
+        if not head.endswith(":begin"):
+            rest = rest[start + 5:]
+            continue
+        begin, end = section_markers(head[:-len(":begin")])
+        tail = rest[start:]
+        if end not in tail:
+            break
+        blocks.append(tail[:tail.index(end) + len(end)])
+        rest = tail[tail.index(end) + len(end):]
+    return blocks
+
+
 def atomic_write_json(path, obj):
     atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=True) + "\n")
 

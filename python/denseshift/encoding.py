@@ -118,7 +118,8 @@ def round_to_encoding(w, alpha, encoding, stochastic=False, generator=None):
     """
     w = w.detach()
     view = alpha.view(-1, *([1] * (w.dim() - 1)))
-    ratio = (w.abs() / view).to(torch.float64)
+    # alpha = 0 (an all-zero channel): every weight is the smallest code, times 0.
+    ratio = torch.where(view == 0, torch.zeros((), dtype=w.dtype), w.abs() / view).to(torch.float64)
     log = torch.log2(ratio.clamp_min(torch.finfo(torch.float64).tiny))
     if stochastic:
         floor = torch.floor(log)

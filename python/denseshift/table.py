@@ -29,7 +29,7 @@ import sys
 import time
 
 from .checkpoint import (CheckpointError, atomic_write_bytes, atomic_write_json,
-                         atomic_write_text, load_checkpoint)
+                         atomic_write_text, load_checkpoint, marked_sections)
 from .data import DATA_DIR, DatasetError, load_split
 from .models import MODELS
 
@@ -413,7 +413,12 @@ def run(args, argv):
     if not args.no_plot:
         plot(result, os.path.join(args.docs, "results.png"))
     atomic_write_json(os.path.join(args.docs, "results.json"), result)
-    atomic_write_text(os.path.join(args.docs, "RESULTS.md"), render_markdown(result))
+    results_md = os.path.join(args.docs, "RESULTS.md")
+    kept = []       # sections other tools maintain (e.g. denseshift.ptq's), kept as they are
+    if os.path.isfile(results_md):
+        with open(results_md, encoding="utf-8") as f:
+            kept = marked_sections(f.read())
+    atomic_write_text(results_md, "\n".join([render_markdown(result).rstrip("\n"), *kept]) + "\n")
     print(f"[table] wrote {os.path.join(args.docs, 'RESULTS.md')}")
     for r in rows:
         f = r["freezing"]

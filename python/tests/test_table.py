@@ -48,11 +48,14 @@ def test_table_trains_reports_skips_and_resumes(data, tmp_path, capsys):
     assert "not the paper's" in md and "python3 -m denseshift.table" in md
     assert "first 48 Fashion-MNIST test images (a subset" in md
 
-    # Second run: everything is skipped, checkpoints untouched.
+    # Second run: everything is skipped, checkpoints untouched; a section another
+    # tool maintains in RESULTS.md (denseshift.ptq's) is kept.
     checkpoint = runs / "s3-3b" / "checkpoint.pt"
     before = checkpoint.stat().st_mtime_ns
     capsys.readouterr()
+    (docs / "RESULTS.md").write_text(md + "<!-- ptq:begin -->\n## PTQ\n<!-- ptq:end -->\n")
     assert table.main(args(data, runs, docs)) == 0
+    assert (docs / "RESULTS.md").read_text().endswith("<!-- ptq:begin -->\n## PTQ\n<!-- ptq:end -->\n")
     assert capsys.readouterr().out.count("skipped") == len(LABELS)
     assert checkpoint.stat().st_mtime_ns == before
     assert json.loads((docs / "results.json").read_text())["skipped"] == LABELS
