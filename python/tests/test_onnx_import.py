@@ -189,6 +189,49 @@ def test_float_model_stays_float_or_quantizes(tmp_path):
 
 
 @needs_project
+@pytest.mark.parametrize("alpha", ["mse", "max"])
+def test_quantize_option_is_the_pytorch_ptq_and_compiles_to_shift_ops(tmp_path, alpha):
+    """--quantize rounds the same weights as denseshift.ptq on the PyTorch model
+    (same layer order, same alpha rule), so the compiled ONNX model matches the
+    PyTorch PTQ model; the inner conv and linear become shift ops."""
+    from denseshift import ptq
+    torch.manual_seed(3)
+    model = nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(),
+                          nn.Conv2d(8, 8, 3, padding=1, groups=2), nn.ReLU(),
+                          nn.AvgPool2d(2), nn.Flatten(), nn.Linear(8 * 4 * 4, 16), nn.ReLU(),
+                          nn.Linear(16, 10)).eval()
+    path = str(tmp_path / "float.onnx")
+    torch.onnx.export(model, torch.randn(2, 1, 8, 8), path, opset_version=13)
+    mlir = tmp_path / "ptq.mlir"
+    proc = _cli(path, "-o", str(mlir), "--quantize", "3", "--alpha", alpha)
+    assert proc.returncode == 0, proc.stderr
+    assert "post-training quantized to DenseShift 3-bit" in mlir.read_text()
+    shifted = subprocess.run([OPT, str(mlir), "--shift-from-linalg"], capture_output=True, text=True)
+    assert shifted.returncode == 0, shifted.stderr
+    assert shifted.stdout.count("shift.conv2d") == 1 and shifted.stdout.count("shift.matmul") == 1
+    ptq.quantize_model(model, bits=3, alpha=alpha)
+    compiled = denseshift.compile(str(mlir), target="x86-64-avx2")
+    x = np.random.default_rng(2).standard_normal((2, 1, 8, 8)).astype(np.float32)
+    with torch.no_grad():
+        ref = model(torch.from_numpy(x)).numpy()
+    assert np.abs(compiled(x) - ref).max() <= 1e-5 * np.abs(ref).max()
+
+
+def test_quantize_option_errors(tmp_path):
+    single = nn.Sequential(nn.Conv2d(1, 2, 3), nn.Flatten(), nn.Linear(2 * 6 * 6, 3)).eval()
+    path = str(tmp_path / "two.onnx")
+    torch.onnx.export(single, torch.randn(1, 1, 8, 8), path, opset_version=13)
+    out = tmp_path / "x.mlir"
+    proc = _cli(path, "-o", str(out), "--quantize", "3")
+    assert proc.returncode == 2 and "besides the first and the last" in proc.stderr
+    assert "Traceback" not in proc.stderr and not out.exists()
+    assert _cli(path, "-o", str(out), "--quantize", "3", "--all-layers").returncode == 0
+    for bad in (["--quantize", "9"], ["--alpha", "max"]):
+        proc = _cli(path, "-o", str(tmp_path / "y.mlir"), *bad)
+        assert proc.returncode == 2 and "--" in proc.stderr
+
+
+@needs_project
 def test_backend_runs_multi_input_models():
     from denseshift.onnx import Backend
     graph = helper.make_graph(

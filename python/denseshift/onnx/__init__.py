@@ -13,11 +13,13 @@ __all__ = ["Backend", "BackendRep", "Importer", "MAX_OPSET", "MIN_OPSET", "OnnxI
            "import_file", "import_model", "load"]
 
 
-def import_file(path, output, input_shapes=None, header=(), batch=None):
-    """Import ``path`` and write the MLIR to ``output`` atomically (nothing is
-    written when the import fails).  Returns the importer."""
+def import_file(path, output, input_shapes=None, header=(), batch=None, model=None):
+    """Import ``path`` (or the already loaded, possibly modified ``model`` read
+    from it) and write the MLIR to ``output`` atomically (nothing is written
+    when the import fails).  Returns the importer."""
     from denseshift.checkpoint import atomic_write_text
-    text, importer = import_model(path, input_shapes=input_shapes, header=header, batch=batch)
+    text, importer = import_model(path if model is None else model, path=path,
+                                  input_shapes=input_shapes, header=header, batch=batch)
     atomic_write_text(output, text)
     return importer
 

@@ -1,4 +1,10 @@
-"""``python3 -m denseshift.onnx MODEL.onnx -o model.mlir [--input-shape 1x3x32x32] [--batch N]``
+"""``python3 -m denseshift.onnx MODEL.onnx -o model.mlir [--input-shape 1x3x32x32] [--batch N]
+[--quantize BITS [--alpha mse|max] [--all-layers]]``
+
+``--quantize`` rounds the constant Conv/Gemm/MatMul weights of a float model
+to zero-free DenseShift codes first (post-training quantization with the
+per-channel alpha of ``denseshift.ptq``); the compiler then takes them as
+shift layers in exact mode.
 
 Errors (unsupported operator or attribute, opset outside the range, dynamic
 shapes, unreadable file) print one line naming the op, node and model, exit
@@ -31,18 +37,39 @@ def main(argv=None):
                              "for models with dynamic dimensions")
     parser.add_argument("--batch", type=int, default=None,
                         help="value of a symbolic batch (leading) dimension")
+    parser.add_argument("--quantize", type=int, metavar="BITS", default=None,
+                        help="post-training shift quantization of the weights to BITS (2..8)")
+    parser.add_argument("--alpha", choices=("mse", "max"), default="mse",
+                        help="per-channel alpha rule of --quantize (docs/python.md)")
+    parser.add_argument("--all-layers", action="store_true",
+                        help="with --quantize: also the first and the last weight layer")
     args = parser.parse_args(argv)
+    if args.quantize is not None and not 2 <= args.quantize <= 8:
+        parser.error(f"--quantize must be 2..8, got {args.quantize}")
+    if args.quantize is None and (args.all_layers or args.alpha != "mse"):
+        parser.error("--alpha and --all-layers apply to --quantize")
     try:
         from denseshift.onnx import import_file
         from denseshift.onnx.importer import load
-        shapes = None
+        from denseshift.ptq import PTQError
+        shapes, source = None, args.model
+        if args.input_shape is not None or args.quantize is not None:
+            source = load(args.model)
         if args.input_shape is not None:
-            model = load(args.model)
-            inits = {i.name for i in model.graph.initializer}
-            names = [i.name for i in model.graph.input if i.name not in inits]
+            inits = {i.name for i in source.graph.initializer}
+            names = [i.name for i in source.graph.input if i.name not in inits]
             shapes = {n: args.input_shape for n in names[:1]}
         header = [f"imported from {args.model} by denseshift.onnx"]
-        importer = import_file(args.model, args.output, shapes, header, args.batch)
+        if args.quantize is not None:
+            from denseshift.onnx.ptq import quantize_onnx
+            done = quantize_onnx(source, args.quantize, args.alpha, not args.all_layers)
+            header.append(f"weights post-training quantized to DenseShift {args.quantize}-bit "
+                          f"(alpha {args.alpha}): {len(done)} tensors")
+        importer = import_file(args.model, args.output, shapes, header, args.batch,
+                               model=None if isinstance(source, str) else source)
+    except PTQError as err:
+        print(f"denseshift.onnx: error: {args.model}: --quantize: {err}", file=sys.stderr)
+        return 2
     except OnnxImportError as err:
         print(f"denseshift.onnx: error: {err}", file=sys.stderr)
         return 2
