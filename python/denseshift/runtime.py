@@ -294,6 +294,31 @@ def _host_can_run(target):
     return (not missing), f"this CPU lacks {', '.join(missing)} needed by {target}"
 
 
+_LOADED = {}     # absolute library path -> (device, inode, mtime) of the file dlopen'ed
+
+
+def _loadable_path(library):
+    """The path to dlopen for ``library``.
+
+    dlopen returns the library already loaded under the same name even if the
+    file has since been replaced, so compiling a changed model to the same
+    output and loading it again in one process would silently run the old
+    code.  A file that changed since it was loaded is therefore loaded from a
+    private copy with a fresh name (kept until the process exits, since the
+    loaded code lives there)."""
+    path = os.path.abspath(library)
+    st = os.stat(path)
+    identity = (st.st_dev, st.st_ino, st.st_mtime_ns)
+    seen = _LOADED.get(path)
+    if seen is None or seen == identity:
+        _LOADED[path] = identity
+        return path
+    copy_dir = tempfile.mkdtemp(prefix="denseshift-reload-")
+    copy = os.path.join(copy_dir, os.path.basename(path))
+    shutil.copy2(path, copy)
+    return copy
+
+
 class CompiledModel:
     """A compiled ``@forward``: call it on float32 arrays of any batch size.
 
@@ -314,7 +339,7 @@ class CompiledModel:
         ok, why = _host_can_run(self.target)
         if not ok:
             raise ToolchainError(f"{self.library}: {why}")
-        lib = ctypes.CDLL(os.path.abspath(self.library))
+        lib = ctypes.CDLL(_loadable_path(self.library))
         try:
             fn = lib.forward
         except AttributeError as err:

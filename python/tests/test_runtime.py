@@ -218,3 +218,23 @@ def test_pipeline_options(tmp_path):
                         pipeline_options="strategy=lut")
     with pytest.raises(ValueError, match="pipeline_options"):
         runtime.compile(str(path), toolchain="upstream", pipeline_options="strategy=auto")
+
+
+@pytest.mark.skipif(not runtime.ProjectToolchain().available(),
+                    reason="project toolchain (denseshift-opt --denseshift-pipeline) not built")
+def test_recompiling_to_the_same_path_runs_the_new_model(tmp_path):
+    """dlopen returns a library already loaded under the same name, even when
+    the file was replaced: without care, a second compile to the same output in
+    one process would silently run the first model."""
+    path = tmp_path / "model.mlir"
+    x = np.random.default_rng(0).standard_normal((3, 6)).astype(np.float32)
+    for seed in range(3):
+        torch.manual_seed(seed)
+        model = nn.Sequential(nn.Linear(6, 5), nn.ReLU(), nn.Linear(5, 4)).eval()
+        path.write_text(export_model(model, 3, input_shape=(6,)))
+        compiled = runtime.compile(str(path), target="x86-64-avx2", toolchain="project")
+        with torch.no_grad():
+            ref = model(torch.from_numpy(x)).numpy()
+        assert relative_error(compiled(x), ref) < 1e-5, f"model {seed} ran stale code"
+        again = runtime.load(compiled.library)           # unchanged file: the same code
+        assert np.array_equal(again(x), compiled(x))
