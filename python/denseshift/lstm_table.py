@@ -18,12 +18,11 @@ import sys
 import tempfile
 import time
 
-import numpy as np
 import torch
 
-from .checkpoint import (CheckpointError, atomic_write_json, atomic_write_text, load_checkpoint,
-                         load_model, replace_section)
+from .checkpoint import CheckpointError, load_model
 from .data import DATA_DIR, DatasetError, load_split
+from .report import ReportError, agreement_lines, compiled_agreement, train_or_skip, write_section
 from .table import DOCS_DIR, machine
 
 # (run name, label, model, scheme)
@@ -37,11 +36,6 @@ CONFIGS = (
     ("mps8-ds3", "MPS rank 8 + DenseShift 3-bit", "lstm-mps8", "denseshift"),
 )
 COMPILED = "mps8-ds3"
-ARM_IMAGES = 500
-
-
-class LstmTableError(RuntimeError):
-    pass
 
 
 def parse_args(argv):
@@ -72,46 +66,6 @@ def train_argv(args, model, scheme, run_dir):
             "--data-dir", args.data_dir, "--out", run_dir]
 
 
-def train_one(args, name, model, scheme):
-    from . import train
-    run_dir = os.path.join(args.out, name)
-    argv = train_argv(args, model, scheme, run_dir)
-    path = os.path.join(run_dir, "checkpoint.pt")
-    done = load_checkpoint(path)["epoch"] if os.path.exists(path) else 0
-    if done >= args.epochs:
-        print(f"[lstm] {name}: {done} epochs, skipped", flush=True)
-        return argv
-    print(f"[lstm] {name}: training", flush=True)
-    status = train.main(argv + (["--resume"] if done else [])
-                        + (["--no-progress"] if args.no_progress else []))
-    if status != 0:     # the message (e.g. another protocol) was printed by train
-        raise LstmTableError(f"training {name} failed (exit {status})")
-    return argv
-
-
-def compiled_check(model, images, logits, workdir):
-    """{target: (images, differing predictions, max relative logit error)}."""
-    from . import runtime
-    from .export import export_model
-    path = os.path.join(workdir, "mps8-ds3.mlir")
-    with open(path, "w") as f:
-        f.write(export_model(model, 100, input_shape=tuple(images.shape[1:])))
-    out = {}
-    for target, count in (("x86-64-avx2", len(images)), ("aarch64-neon", ARM_IMAGES)):
-        ok, why = runtime._host_can_run(target)
-        if target == "aarch64-neon":
-            ok, why = (not runtime.qemu_missing()), runtime.qemu_missing()
-        if not ok:
-            out[target] = {"skipped": why}
-            continue
-        compiled = runtime.compile(path, target=target, toolchain="project")
-        got = compiled(images[:count])
-        ref = logits[:count]
-        out[target] = {"images": count, "differ": int((got.argmax(1) != ref.argmax(1)).sum()),
-                       "max_rel_error": float(np.abs(got - ref).max() / np.abs(ref).max())}
-    return out
-
-
 def render(result):
     rows, dense = result["rows"], result["rows"][0]
     lines = ["## Tensor-train LSTMs (MPS, MPO, shift)", "",
@@ -128,16 +82,10 @@ def render(result):
         delta = "—" if r is dense else f"{100 * (r['top1'] - dense['top1']):+.2f}"
         lines.append(f"| {r['label']} | {r['params']} | {r['bytes']:.0f} | "
                      f"{dense['bytes'] / r['bytes']:.1f}x | {100 * r['top1']:.2f} | {delta} |")
-    check = result.get("compiled") or {}
-    if check:
+    if result.get("compiled"):
         lines += ["", "The shift + MPS model compiled (project toolchain, exact mode: every core "
                   "contraction a `shift.matmul`) against PyTorch eval:", ""]
-        for target, c in check.items():
-            if "skipped" in c:
-                lines.append(f"* {target}: not run ({c['skipped']})")
-            else:
-                lines.append(f"* {target}: {c['differ']} of {c['images']} predictions differ, "
-                             f"max logit error {c['max_rel_error']:.1e} of max|logit|")
+        lines += agreement_lines(result["compiled"])
     info = result["machine"]
     lines += ["", "Command (trains what is missing, then reports):", "", "```sh",
               result["command"], "```", "",
@@ -150,11 +98,13 @@ def run(args, argv):
     only = set(args.only or [c[0] for c in CONFIGS])
     configs = [c for c in CONFIGS if c[0] in only]
     if "dense-fp32" not in only:
-        raise LstmTableError("the report needs the dense-fp32 run (the compression baseline); "
+        raise ReportError("the report needs the dense-fp32 run (the compression baseline); "
                              "add it to --only")
     used = {}
     for name, _, model, scheme in configs:
-        used[name] = train_one(args, name, model, scheme)
+        run_dir = os.path.join(args.out, name)
+        used[name] = train_argv(args, model, scheme, run_dir)
+        train_or_skip(run_dir, used[name], args.epochs, "lstm", args.no_progress)
     test_x, test_y = load_split("test", args.data_dir)
     torch.set_num_threads(args.threads)
     rows, result = [], {}
@@ -168,8 +118,12 @@ def run(args, argv):
                      "params": model.lstm.parameter_count(), "bytes": lstm_weight_bytes(model)})
         print(f"[lstm] {label}: {100 * top1:.2f}%  {rows[-1]['bytes']:.0f} bytes", flush=True)
         if name == COMPILED and not args.no_compile:
+            from .export import export_model
             with tempfile.TemporaryDirectory(prefix="denseshift-lstm-") as workdir:
-                result["compiled"] = compiled_check(model, test_x.numpy(), logits, workdir)
+                mlir = os.path.join(workdir, f"{name}.mlir")
+                with open(mlir, "w") as f:
+                    f.write(export_model(model, 100, input_shape=tuple(test_x.shape[1:])))
+                result["compiled"], _ = compiled_agreement(mlir, test_x.numpy(), logits)
     result.update({
         "generated": datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
         "protocol": f"{args.limit} training images, {args.epochs} epochs, Adam, cosine "
@@ -178,11 +132,7 @@ def run(args, argv):
         "command": "cd python && python3 -m denseshift.lstm_table " + " ".join(argv),
         "example_argv": " ".join(used[configs[-1][0]]),
         "machine": machine(), "rows": rows})
-    os.makedirs(args.docs, exist_ok=True)
-    results_md = os.path.join(args.docs, "RESULTS.md")
-    text = open(results_md, encoding="utf-8").read() if os.path.isfile(results_md) else ""
-    atomic_write_text(results_md, replace_section(text, "lstm", render(result)))
-    atomic_write_json(os.path.join(args.docs, "lstm.json"), result)
+    write_section(args.docs, "lstm", render(result), result)
     print(render(result))
     return result
 
@@ -193,7 +143,7 @@ def main(argv=None):
     started = time.time()
     try:
         run(args, argv)
-    except (LstmTableError, CheckpointError, DatasetError) as err:
+    except (ReportError, CheckpointError, DatasetError) as err:
         print(f"denseshift.lstm_table: error: {err}", file=sys.stderr)
         return 2
     print(f"[lstm] done in {time.time() - started:.0f} s")

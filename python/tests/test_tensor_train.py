@@ -8,7 +8,6 @@ import pytest
 import torch
 from torch import nn
 
-import denseshift
 from denseshift import runtime
 from denseshift.export import export_model
 from denseshift.layers import ShiftLinear
