@@ -108,18 +108,29 @@ class Encoding:
         return {"bits": self.bits, "zero_free": self.zero_free, "emin": self.emin}
 
 
-def round_to_encoding(w, alpha, encoding, stochastic=False, generator=None):
+def round_to_encoding(w, alpha, encoding, stochastic=False, generator=None, underflow="zero"):
     """Log-domain rounding ``e = clamp(round(log2(|w| / alpha)))`` -> codes.
 
-    The decision point between 2^e and 2^(e+1) is sqrt(2) * 2^e.  Zero-free
-    encodings map w = 0 to the smallest magnitude with sign +; with-zero
-    encodings map exactly w = 0 (and only it) to the zero code, as DeepShift-Q.
+    The format's rounding, the same as the compiler's ``shift.quantize``
+    (``EncodingMath.cpp``; ``tests/test_encoding_agreement.py`` checks every
+    code of every format against it).  The decision point between 2^e and
+    2^(e+1) is sqrt(2) * 2^e.  Zero-free encodings map w = 0 to the smallest
+    magnitude with sign +.  With-zero encodings map w = 0 and, with
+    ``underflow="zero"``, every weight whose rounded exponent falls below emin
+    to the zero code -- the zero code acts as the level below 2^emin, so the
+    decision point between 0 and 2^emin is sqrt(2) * 2^(emin-1).
+    ``underflow="clamp"`` instead clamps such weights to 2^emin (zero only for
+    w = 0): DeepShift-Q's own quantizer, used by that training scheme.
     ``stochastic`` rounds log2 up with probability equal to its fraction.
     """
+    if underflow not in ("zero", "clamp"):
+        raise ValueError(f"underflow must be 'zero' or 'clamp', got {underflow!r}")
     w = w.detach()
     view = alpha.view(-1, *([1] * (w.dim() - 1)))
     # alpha = 0 (an all-zero channel): every weight is the smallest code, times 0.
-    ratio = torch.where(view == 0, torch.zeros((), dtype=w.dtype), w.abs() / view).to(torch.float64)
+    # In f64, as the compiler: an f32 quotient could round across a decision point.
+    w64, view64 = w.to(torch.float64), view.to(torch.float64)
+    ratio = torch.where(view64 == 0, torch.zeros((), dtype=torch.float64), w64.abs() / view64)
     log = torch.log2(ratio.clamp_min(torch.finfo(torch.float64).tiny))
     if stochastic:
         floor = torch.floor(log)
@@ -132,5 +143,7 @@ def round_to_encoding(w, alpha, encoding, stochastic=False, generator=None):
         sign = torch.where(w < 0, -1, 1).to(torch.int8)
     else:
         sign = torch.sign(w).to(torch.int8)
+        if underflow == "zero":
+            sign = torch.where(exponent < encoding.emin, torch.zeros_like(sign), sign)
         k = torch.where(sign == 0, torch.zeros_like(k), k)
     return torch.stack([sign, k])

@@ -182,6 +182,11 @@ def build_model(config):
         convert(model, scheme=scheme, bits=config["bits"],
                 keep_first_last=config.get("keep_first_last", True),
                 rounding=config.get("rounding", "deterministic"))
+        from .layers import shift_layers
+        if not shift_layers(model):
+            raise ValueError(f"model {name!r} has no nn.Conv2d/nn.Linear that scheme {scheme!r} "
+                             "could make a shift layer (besides the first and the last, which "
+                             "stay float); train it with --scheme float")
         for module in model.modules():     # models without normalisation rescale alpha
             if hasattr(module, "match_float_scale"):
                 module.match_float_scale()

@@ -170,7 +170,8 @@ class DeepShiftQWeight(ShiftWeight):
             self.alpha.copy_(power_of_two_alpha(self.shape[0], bound))
 
     def _round(self, stochastic):
-        return round_to_encoding(self.weight, self.alpha, self.encoding, stochastic=stochastic)
+        return round_to_encoding(self.weight, self.alpha, self.encoding, stochastic=stochastic,
+                                 underflow="clamp")
 
     def forward(self):
         codes = self._round(self.training and self.rounding == "stochastic")

@@ -39,6 +39,10 @@ SCHEDULES = ("constant", "cosine")
 DATASETS = ("fashion-mnist", "speech")
 
 
+class ConfigError(RuntimeError):
+    """The requested model cannot be built (e.g. nothing for the scheme to convert)."""
+
+
 class DistributedError(RuntimeError):
     """The process group cannot be formed or the run does not fit the world size."""
 
@@ -389,7 +393,10 @@ def run(args, dist=None):
     if isinstance(outcome, BaseException):
         raise outcome
     history, first_epoch = [], 1
-    model = build_model(config)
+    try:
+        model = build_model(config)
+    except ValueError as err:     # e.g. a shift scheme for a model with nothing to convert
+        raise ConfigError(str(err)) from err
     if outcome is not None:
         payload = outcome
         model = restore_model(payload, path)
@@ -441,7 +448,7 @@ def main(argv=None):
     try:
         dist = init_distributed(args)
         run(args, dist)
-    except (DatasetError, CheckpointError, speech.SpeechError, DistributedError) as err:
+    except (DatasetError, CheckpointError, ConfigError, speech.SpeechError, DistributedError) as err:
         rank = f" (rank {dist.rank})" if dist is not None and dist.world > 1 else ""
         print(f"denseshift.train: error{rank}: {err}", file=sys.stderr)
         return 2

@@ -126,6 +126,15 @@ def test_mismatched_checkpoint_is_a_clear_error(data, tmp_path, capsys):
         load_model(str(out / "checkpoint.pt"))
 
 
+def test_scheme_with_nothing_to_convert_is_a_clear_error(data, tmp_path, capsys):
+    argv = cli(data, tmp_path / "mpo", "--epochs", "1")
+    argv[argv.index("smallcnn")] = "lstm-mpo4"
+    assert train.main(argv) == 2
+    err = capsys.readouterr().err
+    assert "no nn.Conv2d/nn.Linear" in err and "Traceback" not in err
+    assert not (tmp_path / "mpo").exists()
+
+
 def test_bad_arguments_exit_nonzero(data, tmp_path):
     for bad in (["--bits", "9"], ["--bits", "1"], ["--epochs", "0"], ["--limit", "-3"]):
         with pytest.raises(SystemExit) as exc:
