@@ -16,13 +16,13 @@ import datetime
 import os
 import sys
 import tempfile
-import time
 
 import torch
 
 from .checkpoint import CheckpointError, load_model
 from .data import DATA_DIR, DatasetError, load_split
-from .report import ReportError, agreement_lines, compiled_agreement, train_or_skip, write_section
+from .report import (ReportError, agreement_lines, compiled_agreement, table_main, train_or_skip,
+                     write_section)
 from .table import DOCS_DIR, machine
 
 # (run name, label, model, scheme)
@@ -138,16 +138,7 @@ def run(args, argv):
 
 
 def main(argv=None):
-    argv = sys.argv[1:] if argv is None else argv
-    args = parse_args(argv)
-    started = time.time()
-    try:
-        run(args, argv)
-    except (ReportError, CheckpointError, DatasetError) as err:
-        print(f"denseshift.lstm_table: error: {err}", file=sys.stderr)
-        return 2
-    print(f"[lstm] done in {time.time() - started:.0f} s")
-    return 0
+    return table_main("lstm_table", parse_args, run, (CheckpointError, DatasetError), argv)
 
 
 if __name__ == "__main__":

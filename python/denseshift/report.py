@@ -1,6 +1,8 @@
 """What the result tables share: train-or-skip a run, check a compiled model
-against PyTorch on each target, time it, and write a marked RESULTS.md section."""
+against PyTorch on each target, time it, write a marked RESULTS.md section,
+and the command-line entry point."""
 import os
+import sys
 import time
 
 import numpy as np
@@ -101,3 +103,18 @@ def write_section(docs, name, markdown, result):
             text = f.read()
     atomic_write_text(results_md, replace_section(text, name, markdown))
     atomic_write_json(os.path.join(docs, f"{name}.json"), result)
+
+
+def table_main(prog, parse_args, run, errors, argv=None):
+    """``python3 -m denseshift.<prog>``: parse, run, and turn the expected
+    ``errors`` (and ReportError) into one line on stderr and exit status 2."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = parse_args(argv)
+    started = time.time()
+    try:
+        run(args, argv)
+    except (ReportError, *errors) as err:
+        print(f"denseshift.{prog}: error: {err}", file=sys.stderr)
+        return 2
+    print(f"[{prog}] done in {time.time() - started:.0f} s")
+    return 0

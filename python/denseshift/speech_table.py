@@ -27,7 +27,7 @@ from . import speech
 from .checkpoint import CheckpointError, load_model
 from .layers import shift_layers
 from .report import (ReportError, agreement_lines, compiled_agreement, latency_ms,
-                     pytorch_latency_ms, train_or_skip, write_section)
+                     pytorch_latency_ms, table_main, train_or_skip, write_section)
 from .table import DOCS_DIR, machine
 
 # (run name, label, scheme, bits)
@@ -178,14 +178,7 @@ def run(args, argv):
 
 
 def main(argv=None):
-    argv = sys.argv[1:] if argv is None else argv
-    args = parse_args(argv)
-    try:
-        run(args, argv)
-    except (ReportError, CheckpointError, speech.SpeechError) as err:
-        print(f"denseshift.speech_table: error: {err}", file=sys.stderr)
-        return 2
-    return 0
+    return table_main("speech_table", parse_args, run, (CheckpointError, speech.SpeechError), argv)
 
 
 if __name__ == "__main__":
