@@ -130,19 +130,24 @@ class MLP(nn.Sequential):
             ("relu2", nn.ReLU(inplace=True)), ("fc3", nn.Linear(hidden, num_classes))]))
 
 
-def _row_lstm(kind, rank=None):
+def _row_lstm(kind, rank=None, sequence="rows"):
     def build(num_classes=10, input_shape=(1, 28, 28)):
         from .tensor_train import RowLSTM
-        return RowLSTM(num_classes, input_shape, kind=kind, rank=rank)
-    build.__doc__ = f"Rows-as-sequence LSTM, {kind} weights" + (f", rank {rank}" if rank else "")
+        return RowLSTM(num_classes, input_shape, kind=kind, rank=rank, sequence=sequence)
+    build.__doc__ = (f"{sequence.capitalize()}-as-sequence LSTM, {kind} weights"
+                     + (f", rank {rank}" if rank else ""))
     return build
 
 
-# Sequence models over image rows (issue 11): a dense LSTM and the tensor-train
-# compressions of its weights (docs/python.md#tensor-train-lstms).
+# Sequence models (issue 11): a dense LSTM and the tensor-train compressions of
+# its weights (docs/python.md#tensor-train-lstms), over image rows (lstm-*) or
+# over the frames (columns) of the speech features (kws-lstm-*).
 LSTM_MODELS = {"lstm": _row_lstm("dense"), "lstm-mps4": _row_lstm("mps", 4),
                "lstm-mps8": _row_lstm("mps", 8), "lstm-mps16": _row_lstm("mps", 16),
-               "lstm-mpo4": _row_lstm("mpo", 4)}
+               "lstm-mpo4": _row_lstm("mpo", 4),
+               "kws-lstm": _row_lstm("dense", sequence="columns"),
+               "kws-lstm-mps8": _row_lstm("mps", 8, "columns"),
+               "kws-lstm-mpo4": _row_lstm("mpo", 4, "columns")}
 MODELS = {"smallcnn": SmallCNN, "resnet20": ResNet20, "dsnet": DepthwiseSeparableNet, "mlp": MLP,
           "res8": Res8, **LSTM_MODELS}
 DEFAULT_INPUT_SHAPE, DEFAULT_CLASSES = [1, 28, 28], 10

@@ -290,21 +290,32 @@ class FactoredLSTM(nn.Module):
 
 
 class RowLSTM(nn.Module):
-    """Fashion-MNIST rows as a sequence (T = H rows of F = W pixels) through a
-    :class:`FactoredLSTM`, then a float classifier."""
+    """An image-shaped input (C, H, W) as a sequence through a
+    :class:`FactoredLSTM`, then a float classifier: ``sequence="rows"`` reads
+    the H rows of C x W values (Fashion-MNIST: 28 steps of 28 pixels),
+    ``"columns"`` the W columns of C x H values (speech features (1, 40, 98):
+    98 frames of 40 mel bands, time as the sequence)."""
 
     def __init__(self, num_classes=10, input_shape=(1, 28, 28), hidden=128, kind="dense",
-                 rank=None):
+                 rank=None, sequence="rows"):
         super().__init__()
+        if sequence not in ("rows", "columns"):
+            raise ValueError(f"sequence must be 'rows' or 'columns', got {sequence!r}")
         channels, height, width = input_shape
-        self.input_shape = tuple(input_shape)
-        self.lstm = FactoredLSTM(channels * width, hidden, height, kind, rank)
+        self.input_shape, self.sequence = tuple(input_shape), sequence
+        steps, features = (height, channels * width) if sequence == "rows" else \
+            (width, channels * height)
+        self.lstm = FactoredLSTM(features, hidden, steps, kind, rank)
         self.head = nn.Linear(hidden, num_classes)
 
-    def forward(self, x):                 # (B, C, H, W) -> rows (B, H, C W)
+    def forward(self, x):
         c, h, w = self.input_shape
-        rows = x.reshape(-1, c, h, w).permute(0, 2, 1, 3).reshape(-1, h, c * w)
-        return self.head(self.lstm(rows))
+        x = x.reshape(-1, c, h, w)
+        if self.sequence == "rows":      # (B, C, H, W) -> (B, H, C W)
+            seq = x.permute(0, 2, 1, 3).reshape(-1, h, c * w)
+        else:                            # (B, C, H, W) -> (B, W, C H)
+            seq = x.permute(0, 3, 1, 2).reshape(-1, w, c * h)
+        return self.head(self.lstm(seq))
 
 
 def lstm_weight_bytes(model):

@@ -1,5 +1,6 @@
 """The tensor-train LSTM table (issue 11, item 3) on a tiny synthetic dataset."""
 import json
+import shutil
 
 import pytest
 
@@ -38,3 +39,26 @@ def test_lstm_table_needs_the_dense_baseline(tmp_path, capsys):
             "--no-progress"]
     assert lstm_table.main(argv) == 2
     assert "dense-fp32" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(shutil.which("espeak-ng") is None or shutil.which("sox") is None,
+                    reason="espeak-ng and sox are not installed")
+def test_lstm_table_on_speech_frames(tmp_path):
+    from denseshift import speech
+    data = tmp_path / "speech"
+    speech.build(str(data), seed=0, size="tiny", jobs=2, progress=False)
+    docs = tmp_path / "docs"
+    argv = ["--dataset", "speech", "--data-dir", str(data), "--out", str(tmp_path / "runs"),
+            "--docs", str(docs), "--epochs", "1", "--batch", "32", "--only", "dense-fp32",
+            "mps8-ds3", "--no-compile", "--no-progress"]
+    assert lstm_table.main(argv) == 0
+    md = (docs / "RESULTS.md").read_text()
+    assert "<!-- lstm-speech:begin -->" in md and "98 frames of 40 log-mel bands" in md
+    result = json.loads((docs / "lstm-speech.json").read_text())
+    assert [r["name"] for r in result["rows"]] == ["dense-fp32", "mps8-ds3"]
+    assert result["rows"][0]["bytes"] == 4 * (512 * 40 + 512 * 128)
+
+
+def test_speech_needs_its_data_dir():
+    with pytest.raises(SystemExit):
+        lstm_table.parse_args(["--dataset", "speech", "--out", "x"])
