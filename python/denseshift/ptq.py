@@ -130,6 +130,9 @@ def quantize_model(model, bits=3, alpha="mse", keep_first_last=True):
         layer.init_from_float(weight, bias)
         diff = (layer.quantized_weight().double() - weight.double()).norm()
         errors[name] = float(diff / weight.double().norm().clamp_min(1e-300))
+    if not errors:
+        raise PTQError("nothing to quantize: the model's only nn.Conv2d/nn.Linear layers are "
+                       "the first and the last, which stay float (use --no-keep-first-last)")
     return errors
 
 

@@ -84,6 +84,14 @@ def test_all_zero_channel_gets_alpha_zero_and_decodes_to_zero():
         assert torch.equal(enc.decode(codes, alpha)[1], torch.zeros(8))
 
 
+def test_a_model_with_only_first_and_last_layers_is_a_clear_error():
+    model = nn.Sequential(nn.Flatten(), nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 2))
+    with pytest.raises(ptq.PTQError, match="nothing to quantize"):
+        ptq.quantize_model(model, bits=3)
+    assert ptq.quantize_model(nn.Sequential(nn.Flatten(), nn.Linear(4, 3), nn.Linear(3, 2)),
+                              bits=3, keep_first_last=False)
+
+
 def test_non_finite_weight_is_a_clear_error():
     w = torch.randn(2, 4)
     w[0, 1] = float("nan")
