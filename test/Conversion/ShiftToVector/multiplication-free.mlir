@@ -15,7 +15,8 @@
 // RUN: llvm-objdump -d --no-show-raw-insn %t.avx2.o | FileCheck %s --check-prefix=AVX2-IEEE
 
 // Kernels appear in address order: the matmul's first; each kernel is
-// bounded by the label of the IEEE fallback that follows it.
+// bounded by the label of the IEEE fallback that follows it, and must contain
+// its integer add and float add (an empty kernel fails).
 // AVX2-LABEL: <__shift_matmul_{{.*}}_xadd>:
 // AVX2-NOT: {{vmul|vfmadd|vfmsub|vfnmadd|vpmull}}
 // AVX2: vpaddd {{.*}}%ymm
@@ -31,6 +32,10 @@
 
 // AVX512-LABEL: <__shift_matmul_{{.*}}_xadd>:
 // AVX512-NOT: {{vmul|vfmadd|vfmsub|vfnmadd|vpmull}}
+// AVX512: vpaddd {{.*}}%zmm
+// AVX512-NOT: {{vmul|vfmadd|vfmsub|vfnmadd|vpmull}}
+// AVX512: vaddps {{.*}}%zmm
+// AVX512-NOT: {{vmul|vfmadd|vfmsub|vfnmadd|vpmull}}
 // AVX512-LABEL: <__shift_matmul_{{.*}}_ieee>:
 // AVX512-LABEL: <__shift_conv2d_{{.*}}_xadd>:
 // AVX512-NOT: {{vmul|vfmadd|vfmsub|vfnmadd|vpmull}}
@@ -41,6 +46,10 @@
 // AVX512-LABEL: <__shift_conv2d_{{.*}}_ieee>:
 
 // NEON-LABEL: <__shift_matmul_{{.*}}_xadd>:
+// NEON-NOT: {{fmul|fmla|fmls|[[:space:]]mul[[:space:]]|[[:space:]]mla[[:space:]]}}
+// NEON: add {{.*}}v{{[0-9]+}}.4s
+// NEON-NOT: {{fmul|fmla|fmls|[[:space:]]mul[[:space:]]|[[:space:]]mla[[:space:]]}}
+// NEON: fadd {{.*}}v{{[0-9]+}}.4s
 // NEON-NOT: {{fmul|fmla|fmls|[[:space:]]mul[[:space:]]|[[:space:]]mla[[:space:]]}}
 // NEON-LABEL: <__shift_matmul_{{.*}}_ieee>:
 // NEON-LABEL: <__shift_conv2d_{{.*}}_xadd>:
