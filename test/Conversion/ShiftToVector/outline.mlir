@@ -7,11 +7,16 @@
 // BADMODE: unknown mode 'reckless' (expected default or fast)
 // BADSTRATEGY: unknown strategy 'lut' (expected shift, decode-fma or auto)
 
+// The call replaces the op (no shift.conv2d is left in @conv).
 // CHECK-LABEL: func.func @conv
+// CHECK-NOT: shift.conv2d
 // CHECK: %[[IN:.*]] = bufferization.to_buffer %arg0 read_only : tensor<1x2x5x5xf32> to memref<1x2x5x5xf32>
 // CHECK: %[[OUT:.*]] = memref.alloc() {alignment = 64 : i64} : memref<1x3x5x5xf32>
 // CHECK: call @__shift_conv2d_0(%[[IN]], %[[OUT]])
+// CHECK-NOT: shift.conv2d
 // CHECK: bufferization.to_tensor %[[OUT]] restrict writable
+// CHECK-NOT: shift.conv2d
+// CHECK: return
 func.func @conv(%x: tensor<1x2x5x5xf32>) -> tensor<1x3x5x5xf32> {
   %c = arith.constant dense<2> : tensor<3x2x3x3xi8>
   %a = arith.constant dense<[1.0, 0.5, 2.0]> : tensor<3xf32>
