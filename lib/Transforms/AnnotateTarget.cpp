@@ -20,9 +20,7 @@ struct ShiftAnnotateTargetPass
   using ShiftAnnotateTargetBase::ShiftAnnotateTargetBase;
 
   void runOnOperation() override {
-    FailureOr<TargetInfo> info = lookupTargetOrError(getOperation(), target);
-    if (failed(info))
-      return signalPassFailure();
+    const TargetInfo *info = &lookupTarget(target);
     // The last step of the pipeline: an op no conversion lowered would only
     // fail later, in denseshift-translate, far from its cause.
     WalkResult lowered = getOperation().walk([&](Operation *op) {

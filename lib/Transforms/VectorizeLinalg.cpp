@@ -421,9 +421,7 @@ struct ShiftVectorizeLinalgPass
   using ShiftVectorizeLinalgBase::ShiftVectorizeLinalgBase;
 
   void runOnOperation() override {
-    FailureOr<TargetInfo> info = lookupTargetOrError(getOperation(), target);
-    if (failed(info))
-      return signalPassFailure();
+    const TargetInfo *info = &lookupTarget(target);
     MLIRContext *ctx = &getContext();
     int64_t lanes = info->lanes;
 

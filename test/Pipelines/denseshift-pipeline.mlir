@@ -3,7 +3,13 @@
 // recorded, the target's attributes on every function.
 // RUN: denseshift-opt %s --denseshift-pipeline="target=aarch64-neon" | FileCheck %s
 // RUN: denseshift-opt %s --denseshift-pipeline="target=x86-64-avx2 static-buffers=true" | FileCheck %s --check-prefix=STATIC
-// Bad options fail with the pass's diagnostic, not a crash.
+// The enum options print back by their spellings in the pass pipeline.
+// RUN: denseshift-opt %s --denseshift-pipeline="target=aarch64-neon strategy=auto mode=fast weights=quantize" --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=PIPELINE
+// PIPELINE: shift-from-linalg{bits=0 mode=quantize
+// PIPELINE: shift-outline-kernels{mode=fast strategy=auto target=aarch64-neon}
+// PIPELINE: shift-vectorize-linalg{target=aarch64-neon}
+// PIPELINE: shift-annotate-target{target=aarch64-neon}
+// Bad options fail with a diagnostic, not a crash.
 // RUN: not denseshift-opt %s --denseshift-pipeline="target=riscv64" 2>&1 | FileCheck %s --check-prefix=BADTARGET
 // RUN: not denseshift-opt %s --denseshift-pipeline="weights=guess" 2>&1 | FileCheck %s --check-prefix=BADWEIGHTS
 // RUN: not denseshift-opt %s --denseshift-pipeline="mode=turbo" 2>&1 | FileCheck %s --check-prefix=BADMODE
@@ -28,9 +34,10 @@
 // CHECK-DAG: llvm.func internal @__shift_matmul_{{.*}}_xadd(
 // STATIC-NOT: llvm.call @malloc
 // STATIC: llvm.mlir.global private @__shift_buffer_
-// BADTARGET: unknown target 'riscv64'
-// BADWEIGHTS: shift-from-linalg: unknown mode 'guess'
-// BADMODE: unknown mode 'turbo' (expected default or fast)
+// The option parser rejects unknown values, naming the valid ones.
+// BADTARGET: for the --target option: unknown target 'riscv64' (expected x86-64-avx2, x86-64-avx512 or aarch64-neon)
+// BADWEIGHTS: for the --weights option: unknown weights mode 'guess' (expected exact or quantize)
+// BADMODE: for the --mode option: unknown mode 'turbo' (expected default or fast)
 // BADBITS: shift-from-linalg: bits must be in [2, 8], got 12
 
 func.func @forward(%x: tensor<1x2x6x6xf32>) -> tensor<1x3xf32> {

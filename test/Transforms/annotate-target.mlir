@@ -4,7 +4,7 @@
 
 // UNLOWERED: unlowered.mlir:5:8: error: 'math.asinh' was not lowered to the LLVM dialect
 
-// BAD: unknown target 'sparc' (expected one of x86-64-avx2, x86-64-avx512, aarch64-neon)
+// BAD: for the --target option: unknown target 'sparc' (expected x86-64-avx2, x86-64-avx512 or aarch64-neon)
 
 // CHECK-LABEL: llvm.func @forward
 // CHECK-SAME: target_cpu = "neoverse-n1"

@@ -5,7 +5,7 @@
 // AVX-512 tiles are four zmm registers.
 // AVX512-LABEL: func.func @relu(
 // AVX512: vector<64xf32>
-// BAD: error: unknown target 'riscv' (expected one of x86-64-avx2, x86-64-avx512, aarch64-neon)
+// BAD: for the --target option: unknown target 'riscv' (expected x86-64-avx2, x86-64-avx512 or aarch64-neon)
 
 #id4 = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
 #c4 = affine_map<(d0, d1, d2, d3) -> (d1)>

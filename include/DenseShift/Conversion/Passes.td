@@ -74,7 +74,8 @@ def ConvertLinalgToShift : Pass<"shift-from-linalg"> {
     ```
   }];
   let options = [
-    Option<"mode", "mode", "std::string", /*default=*/"\"exact\"",
+    Option<"mode", "mode", "::mlir::shift::WeightsMode",
+           /*default=*/"::mlir::shift::WeightsMode::Exact",
            "exact (lossless, only alpha*s*2^e weights) or quantize">,
     Option<"bits", "bits", "unsigned", /*default=*/"0",
            "code width: the largest accepted (exact; default 8) or the target "
@@ -121,12 +122,15 @@ def ShiftOutlineKernels : Pass<"shift-outline-kernels", "ModuleOp"> {
     `shift`, multiplication-free.
   }];
   let options = [
-    Option<"target", "target", "std::string", /*default=*/"\"x86-64-avx2\"",
+    Option<"target", "target", "::mlir::shift::Target",
+           /*default=*/"::mlir::shift::Target::X86_64_AVX2",
            "x86-64-avx2, x86-64-avx512 or aarch64-neon">,
-    Option<"mode", "mode", "std::string", /*default=*/"\"default\"",
+    Option<"mode", "mode", "::mlir::shift::KernelMode",
+           /*default=*/"::mlir::shift::KernelMode::Default",
            "default (IEEE-exact, pre-scanned) or fast (assumes finite, "
            "normal-range activations)">,
-    Option<"strategy", "strategy", "std::string", /*default=*/"\"shift\"",
+    Option<"strategy", "strategy", "::mlir::shift::KernelStrategy",
+           /*default=*/"::mlir::shift::KernelStrategy::Shift",
            "shift (exponent-add MACs), decode-fma (decode to f32, FMA) or "
            "auto (per layer, from the target's cost model)">
   ];

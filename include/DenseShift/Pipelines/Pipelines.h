@@ -3,6 +3,7 @@
 #ifndef DENSESHIFT_PIPELINES_PIPELINES_H
 #define DENSESHIFT_PIPELINES_PIPELINES_H
 
+#include "DenseShift/Conversion/PassEnums.h"
 #include "mlir/Pass/PassOptions.h"
 
 namespace mlir {
@@ -12,25 +13,25 @@ namespace shift {
 
 struct DenseShiftPipelineOptions
     : public PassPipelineOptions<DenseShiftPipelineOptions> {
-  PassOptions::Option<std::string> target{
+  PassOptions::Option<shift::Target> target{
       *this, "target",
       llvm::cl::desc("x86-64-avx2, x86-64-avx512 or aarch64-neon"),
-      llvm::cl::init("x86-64-avx2")};
-  PassOptions::Option<std::string> mode{
+      llvm::cl::init(shift::Target::X86_64_AVX2)};
+  PassOptions::Option<shift::KernelMode> mode{
       *this, "mode",
       llvm::cl::desc("default (IEEE-exact) or fast (finite, normal-range "
                      "activations assumed)"),
-      llvm::cl::init("default")};
-  PassOptions::Option<std::string> strategy{
+      llvm::cl::init(shift::KernelMode::Default)};
+  PassOptions::Option<shift::KernelStrategy> strategy{
       *this, "strategy",
       llvm::cl::desc("shift (exponent-add MACs, default), decode-fma, or "
                      "auto (per layer: decode-fma where the target's cost "
                      "model says FMA is faster)"),
-      llvm::cl::init("shift")};
-  PassOptions::Option<std::string> weights{
+      llvm::cl::init(shift::KernelStrategy::Shift)};
+  PassOptions::Option<shift::WeightsMode> weights{
       *this, "weights",
       llvm::cl::desc("exact (lossless alpha*s*2^e weights only) or quantize"),
-      llvm::cl::init("exact")};
+      llvm::cl::init(shift::WeightsMode::Exact)};
   PassOptions::Option<unsigned> bits{
       *this, "bits",
       llvm::cl::desc("code width: largest accepted (exact, default 8) or "

@@ -43,7 +43,8 @@ def ShiftAnnotateTarget : Pass<"shift-annotate-target", "ModuleOp"> {
     `denseshift-translate`.
   }];
   let options = [
-    Option<"target", "target", "std::string", /*default=*/"\"x86-64-avx2\"",
+    Option<"target", "target", "::mlir::shift::Target",
+           /*default=*/"::mlir::shift::Target::X86_64_AVX2",
            "x86-64-avx2, x86-64-avx512 or aarch64-neon">
   ];
 }
@@ -181,7 +182,8 @@ def ShiftVectorizeLinalg : Pass<"shift-vectorize-linalg", "func::FuncOp"> {
     was; `shift-report-scalar-loops` names it.
   }];
   let options = [
-    Option<"target", "target", "std::string", /*default=*/"\"x86-64-avx2\"",
+    Option<"target", "target", "::mlir::shift::Target",
+           /*default=*/"::mlir::shift::Target::X86_64_AVX2",
            "x86-64-avx2, x86-64-avx512 or aarch64-neon (sets the vector "
            "width)">
   ];

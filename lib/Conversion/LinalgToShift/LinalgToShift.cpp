@@ -382,12 +382,7 @@ struct ConvertLinalgToShiftPass
   using ConvertLinalgToShiftBase::ConvertLinalgToShiftBase;
 
   void runOnOperation() override {
-    if (mode != "exact" && mode != "quantize") {
-      getOperation()->emitError("shift-from-linalg: unknown mode '")
-          << mode << "' (expected exact or quantize)";
-      return signalPassFailure();
-    }
-    bool quantize = mode == "quantize";
+    bool quantize = mode == WeightsMode::Quantize;
     // 0: exact mode accepts any width (it picks the smallest that fits);
     // quantize mode rounds to the common 4 bits.
     unsigned width = bits != 0 ? unsigned(bits) : quantize ? 4 : 8;

@@ -37,7 +37,8 @@ namespace {
 /// The kernel description shared by the conv and matmul patterns.
 struct KernelRequest {
   TargetInfo target;
-  std::string mode, strategy;
+  KernelMode mode;
+  KernelStrategy strategy;
 };
 
 /// Below this many MACs per weight a layer is bound by reading and decoding
@@ -51,12 +52,12 @@ constexpr float kMinFmaGain = 1.1f;
 /// The strategy of one layer: the requested one, or for `auto` the cost
 /// model of docs/kernels.md: MACs per weight (`reuse`) and the target's
 /// measured exponent-add : FMA cost ratio.
-StringRef layerStrategy(const KernelRequest &request, int64_t reuse) {
-  if (request.strategy != "auto")
+KernelStrategy layerStrategy(const KernelRequest &request, int64_t reuse) {
+  if (request.strategy != KernelStrategy::Auto)
     return request.strategy;
   if (reuse < kMinReuseForFma || request.target.exponentAddCost < kMinFmaGain)
-    return "shift";
-  return "decode-fma";
+    return KernelStrategy::Shift;
+  return KernelStrategy::DecodeFMA;
 }
 
 /// MACs per weight of a layer whose result is N x F x ... (conv) or M x N
@@ -69,9 +70,9 @@ int64_t reuseOf(Value result) {
 /// The blocking and options every kernel description records.
 SmallVector<NamedAttribute>
 targetKernelAttrs(Builder &b, const KernelRequest &request, int64_t reuse = 0) {
-  return {b.getNamedAttr("mode", b.getStringAttr(request.mode)),
-          b.getNamedAttr("strategy",
-                         b.getStringAttr(layerStrategy(request, reuse))),
+  return {b.getNamedAttr("mode", b.getStringAttr(stringifyEnum(request.mode))),
+          b.getNamedAttr("strategy", b.getStringAttr(stringifyEnum(
+                                         layerStrategy(request, reuse)))),
           b.getNamedAttr("lanes", b.getI64IntegerAttr(request.target.lanes)),
           b.getNamedAttr("rows", b.getI64IntegerAttr(request.target.rows)),
           b.getNamedAttr("cols", b.getI64IntegerAttr(request.target.cols))};
@@ -436,22 +437,9 @@ struct ShiftOutlineKernelsPass
   using ShiftOutlineKernelsBase::ShiftOutlineKernelsBase;
 
   void runOnOperation() override {
-    FailureOr<TargetInfo> targetInfo =
-        lookupTargetOrError(getOperation(), target);
-    if (failed(targetInfo))
-      return signalPassFailure();
-    if (mode != "default" && mode != "fast") {
-      getOperation()->emitError("unknown mode '")
-          << mode << "' (expected default or fast)";
-      return signalPassFailure();
-    }
-    if (strategy != "shift" && strategy != "decode-fma" && strategy != "auto") {
-      getOperation()->emitError("unknown strategy '")
-          << strategy << "' (expected shift, decode-fma or auto)";
-      return signalPassFailure();
-    }
     RewritePatternSet patterns(&getContext());
-    populateShiftOutlineKernelsPatterns(patterns, *targetInfo, mode, strategy);
+    populateShiftOutlineKernelsPatterns(patterns, lookupTarget(target), mode,
+                                        strategy);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
   }
@@ -460,9 +448,9 @@ struct ShiftOutlineKernelsPass
 } // namespace
 
 void mlir::shift::populateShiftOutlineKernelsPatterns(
-    RewritePatternSet &patterns, const TargetInfo &target, StringRef mode,
-    StringRef strategy) {
-  KernelRequest request{target, mode.str(), strategy.str()};
+    RewritePatternSet &patterns, const TargetInfo &target, KernelMode mode,
+    KernelStrategy strategy) {
+  KernelRequest request{target, mode, strategy};
   patterns.add<OutlineConv2DPattern, OutlineFloatConv2DPattern,
                OutlineMatmulPattern, OutlineFloatMatmulPattern>(
       patterns.getContext(), request);

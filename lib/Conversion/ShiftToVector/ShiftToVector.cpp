@@ -46,12 +46,12 @@ std::optional<TargetInfo> mlir::shift::lookupTarget(StringRef name) {
   return std::nullopt;
 }
 
-FailureOr<TargetInfo> mlir::shift::lookupTargetOrError(Operation *op,
-                                                       StringRef name) {
-  if (std::optional<TargetInfo> info = lookupTarget(name))
-    return *info;
-  return op->emitError("unknown target '")
-         << name << "' (expected one of " << knownTargets() << ")";
+const TargetInfo &mlir::shift::lookupTarget(Target target) {
+  StringRef name = stringifyEnum(target);
+  for (const TargetInfo &info : kTargets)
+    if (info.name == name)
+      return info;
+  llvm_unreachable("a Target without a row in the target table");
 }
 
 StringRef mlir::shift::knownTargets() {

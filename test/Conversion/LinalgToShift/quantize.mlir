@@ -13,7 +13,7 @@
 // rounds to 2^-1, below emin, so it becomes 0 like the 0.
 // ZERO: arith.constant dense<{{\[}}[3, 0, 0, -3]]> : tensor<1x4xi8>
 // ZERO: shift.matmul {{.*}}bits = 3, zero_free = false
-// BADMODE: shift-from-linalg: unknown mode 'fuzzy'
+// BADMODE: for the --mode option: unknown weights mode 'fuzzy' (expected exact or quantize)
 // BADBITS: shift-from-linalg: bits must be in [2, 8], got 9
 func.func @fc(%x: tensor<2x4xf32>) -> tensor<2x1xf32> {
   %w = arith.constant dense<[[3.0], [0.7], [0.0], [-4.0]]> : tensor<4x1xf32>

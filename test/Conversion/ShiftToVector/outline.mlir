@@ -3,9 +3,10 @@
 // RUN: not denseshift-opt %s -shift-outline-kernels="mode=reckless" 2>&1 | FileCheck %s --check-prefix=BADMODE
 // RUN: not denseshift-opt %s -shift-outline-kernels="strategy=lut" 2>&1 | FileCheck %s --check-prefix=BADSTRATEGY
 
-// BADTARGET: unknown target 'riscv' (expected one of x86-64-avx2, x86-64-avx512, aarch64-neon)
-// BADMODE: unknown mode 'reckless' (expected default or fast)
-// BADSTRATEGY: unknown strategy 'lut' (expected shift, decode-fma or auto)
+// Unknown option values are rejected by the option parser, naming the valid ones.
+// BADTARGET: for the --target option: unknown target 'riscv' (expected x86-64-avx2, x86-64-avx512 or aarch64-neon)
+// BADMODE: for the --mode option: unknown mode 'reckless' (expected default or fast)
+// BADSTRATEGY: for the --strategy option: unknown strategy 'lut' (expected shift, decode-fma or auto)
 
 // The call replaces the op (no shift.conv2d is left in @conv).
 // CHECK-LABEL: func.func @conv

@@ -3,6 +3,7 @@
 #ifndef DENSESHIFT_CONVERSION_SHIFTTOVECTOR_SHIFTTOVECTOR_H
 #define DENSESHIFT_CONVERSION_SHIFTTOVECTOR_SHIFTTOVECTOR_H
 
+#include "DenseShift/Conversion/PassEnums.h"
 #include "DenseShift/Dialect/Shift/IR/ShiftDialect.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Pass/Pass.h"
@@ -42,9 +43,8 @@ ArrayRef<TargetInfo> allTargets();
 std::optional<TargetInfo> lookupTarget(StringRef name);
 /// The spellings `lookupTarget` accepts, comma separated.
 StringRef knownTargets();
-/// `lookupTarget`, or a located error on `op` naming the known targets (for
-/// a pass's `target` option).
-FailureOr<TargetInfo> lookupTargetOrError(Operation *op, StringRef name);
+/// The row of a pass option's `target` (every Target has one; tested).
+const TargetInfo &lookupTarget(Target target);
 
 /// Attribute on a kernel declaration that carries what to generate.
 constexpr StringLiteral kKernelAttrName = "shift.kernel";
@@ -56,7 +56,8 @@ constexpr StringLiteral kNoInlineAttrName = "shift.no_inline";
 /// constant codes by a call to an outlined kernel declaration on buffers.
 void populateShiftOutlineKernelsPatterns(RewritePatternSet &patterns,
                                          const TargetInfo &target,
-                                         StringRef mode, StringRef strategy);
+                                         KernelMode mode,
+                                         KernelStrategy strategy);
 
 /// Lowers shift.shift_accumulate to arith ops (integer add on the exponent
 /// field for exponent_add, an exact power-of-two multiply for ieee).
