@@ -104,6 +104,39 @@ TASKS = {
 }
 
 
+def verdicts(rows):
+    """The issue's targets checked on the rows: MPS >= 10x fewer LSTM weight
+    bytes at <= 2 pp loss, shift + MPS >= 50x fewer bytes, and the seed's claim
+    that MPS beats MPO at about the same size."""
+    by = {r["name"]: r for r in rows}
+    dense = by["dense-fp32"]
+    out = []
+
+    def loss(r):
+        return 100 * (dense["top1"] - r["top1"])
+
+    mps = [r for r in rows if r["name"].startswith("mps") and r["scheme"] == "float"]
+    small = [r for r in mps if dense["bytes"] / r["bytes"] >= 10]
+    if small:
+        best = max(small, key=lambda r: r["top1"])
+        ok = loss(best) <= 2.0
+        out.append(f"* MPS with >= 10x fewer LSTM weight bytes within 2 pp of dense FP32: "
+                   f"**{'met' if ok else 'not met'}** (best: {best['label']}, "
+                   f"{dense['bytes'] / best['bytes']:.1f}x, {-loss(best):+.2f} pp)")
+    if "mps8-ds3" in by:
+        r = by["mps8-ds3"]
+        ratio = dense["bytes"] / r["bytes"]
+        out.append(f"* shift + MPS >= 50x fewer bytes than dense f32: "
+                   f"**{'met' if ratio >= 50 else 'not met'}** ({ratio:.1f}x, "
+                   f"{-loss(r):+.2f} pp)")
+    if "mps8-fp32" in by and "mpo4-fp32" in by:
+        a, b = by["mps8-fp32"], by["mpo4-fp32"]
+        out.append(f"* MPS vs MPO at about the same size ({a['params']} vs {b['params']} weights): "
+                   f"MPS {100 * (a['top1'] - b['top1']):+.2f} pp "
+                   f"({'MPS better, as the seed argues' if a['top1'] > b['top1'] else 'not reproduced here'})")
+    return out
+
+
 def render(result):
     rows, dense = result["rows"], result["rows"][0]
     title, task = TASKS[result["dataset"]]
@@ -121,6 +154,7 @@ def render(result):
         delta = "—" if r is dense else f"{100 * (r['top1'] - dense['top1']):+.2f}"
         lines.append(f"| {r['label']} | {r['params']} | {r['bytes']:.0f} | "
                      f"{dense['bytes'] / r['bytes']:.1f}x | {100 * r['top1']:.2f} | {delta} |")
+    lines += ["", "Targets (issue 11; one seed, this protocol):", ""] + verdicts(rows)
     if result.get("compiled"):
         lines += ["", "The shift + MPS model compiled (project toolchain, exact mode: every core "
                   "contraction a `shift.matmul`) against PyTorch eval:", ""]
