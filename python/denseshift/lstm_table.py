@@ -99,7 +99,7 @@ TASKS = {
     "fashion-mnist": ("Tensor-train LSTMs (MPS, MPO, shift)",
                       "Fashion-MNIST rows as a 28-step sequence of 28 pixels"),
     "speech": ("Tensor-train LSTMs on speech (MPS, MPO, shift)",
-               "the synthesized 12-class speech commands (test: unseen speakers) as 98 frames "
+               "The synthesized 12-class speech commands (test: unseen speakers) as 98 frames "
                "of 40 log-mel bands"),
 }
 
