@@ -11,9 +11,10 @@ from matplotlib.ticker import MaxNLocator  # noqa: E402
 from .checkpoint import atomic_write_bytes  # noqa: E402
 
 
-def _save(fig, path):
+def save_png(fig, path, dpi=100):
+    """Write ``fig`` to ``path`` as PNG atomically and close it."""
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
+    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
     plt.close(fig)
     atomic_write_bytes(path, buffer.getvalue())
 
@@ -31,7 +32,7 @@ def plot_curves(history, path):
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
         ax.legend()
-    _save(fig, path)
+    save_png(fig, path)
 
 
 def plot_code_histograms(histograms, path):
@@ -49,7 +50,7 @@ def plot_code_histograms(histograms, path):
     for ax in list(axes.flat)[len(names):]:
         ax.axis("off")
     fig.suptitle("code histograms (last epoch)")
-    _save(fig, path)
+    save_png(fig, path)
 
 
 def plot_freezing(history, path):
@@ -67,4 +68,4 @@ def plot_freezing(history, path):
         ax.grid(alpha=0.3)
         if layers:
             ax.legend(fontsize="small")
-    _save(fig, path)
+    save_png(fig, path)

@@ -17,14 +17,13 @@ DOCS/converged.png.
 """
 import argparse
 import datetime
-import io
 import math
 import os
 import sys
 import time
 from types import SimpleNamespace
 
-from .checkpoint import CheckpointError, atomic_write_bytes, load_checkpoint
+from .checkpoint import CheckpointError, load_checkpoint
 from .data import DATA_DIR, DatasetError, load_split
 from .models import MODELS
 from .report import table_main, train_or_skip, write_section
@@ -212,6 +211,8 @@ def plot(result, path):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
+    from .plots import save_png
     fig, (curve_ax, frz_ax) = plt.subplots(1, 2, figsize=(13, 4.8))
     for r in result["rows"]:
         curves = r["curves"]
@@ -233,10 +234,7 @@ def plot(result, path):
     frz_ax.legend(fontsize="small")
     frz_ax.grid(alpha=0.3)
     fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
-    plt.close(fig)
-    atomic_write_bytes(path, buffer.getvalue())
+    save_png(fig, path, dpi=90)
 
 
 def run(args, argv):

@@ -20,7 +20,6 @@ epoch's, weight-averaged over all shift layers (definitions: docs/python.md).
 """
 import argparse
 import datetime
-import io
 import json
 import os
 import platform
@@ -28,7 +27,7 @@ import shlex
 import sys
 import time
 
-from .checkpoint import (CheckpointError, atomic_write_bytes, atomic_write_json,
+from .checkpoint import (CheckpointError, atomic_write_json,
                          atomic_write_text, load_checkpoint, marked_sections)
 from .data import DATA_DIR, DatasetError, load_split
 from .models import MODELS
@@ -341,6 +340,8 @@ def plot(result, path):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
+    from .plots import save_png
     rows = result["rows"]
     labels = [r["label"] for r in rows]
     fig, (acc_ax, curve_ax, frz_ax) = plt.subplots(1, 3, figsize=(18, 4.8))
@@ -373,10 +374,7 @@ def plot(result, path):
     fig.suptitle(f"{p['model']} on Fashion-MNIST, {p['train_images']} train images x "
                  f"{p['epochs']} epochs (reduced protocol)")
     fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
-    plt.close(fig)
-    atomic_write_bytes(path, buffer.getvalue())
+    save_png(fig, path, dpi=90)
 
 
 def run(args, argv):
