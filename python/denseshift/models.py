@@ -148,8 +148,14 @@ LSTM_MODELS = {"lstm": _row_lstm("dense"), "lstm-mps4": _row_lstm("mps", 4),
                "kws-lstm": _row_lstm("dense", sequence="columns"),
                "kws-lstm-mps8": _row_lstm("mps", 8, "columns"),
                "kws-lstm-mpo4": _row_lstm("mpo", 4, "columns")}
+def _vit(num_classes=10, input_shape=(1, 28, 28)):
+    """Small ViT (7x7 patches, width 48, 3 blocks of 3 heads): the OFQ experiments' model."""
+    from .vit import ViT
+    return ViT(num_classes, input_shape, patch=7, dim=48, depth=3, heads=3, mlp=96)
+
+
 MODELS = {"smallcnn": SmallCNN, "resnet20": ResNet20, "dsnet": DepthwiseSeparableNet, "mlp": MLP,
-          "res8": Res8, **LSTM_MODELS}
+          "res8": Res8, "vit": _vit, **LSTM_MODELS}
 DEFAULT_INPUT_SHAPE, DEFAULT_CLASSES = [1, 28, 28], 10
 SCHEME_CHOICES = ("float", "denseshift", "deepshift-q", "deepshift-ps", "s3")
 
