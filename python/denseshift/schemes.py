@@ -15,6 +15,9 @@ from torch import nn
 from .encoding import Encoding, check_bits, round_to_encoding
 
 LATENT_INIT_STD = 1e-3  # N(0, 1e-3) read as a standard deviation (see docs/python.md)
+# How DenseShift's latents start: the paper's low-variance N(0, 1e-3), or what a
+# parameter gets by default in torch.nn (uniform, bound 1/sqrt(fan_in)).
+LATENT_INITS = ("low-variance", "default")
 
 
 def _straight_through(exact, surrogate):
@@ -112,10 +115,17 @@ class DenseShiftWeight(ShiftWeight):
         self.register_buffer("alpha", power_of_two_alpha(self.shape[0], self.init_std))
         self.reset_parameters()
 
-    def reset_parameters(self):
+    def reset_parameters(self, init="low-variance"):
+        """``init``: one of :data:`LATENT_INITS` (the transfer experiments compare them)."""
+        if init not in LATENT_INITS:
+            raise ValueError(f"unknown latent init {init!r}; choose one of {list(LATENT_INITS)}")
         with torch.no_grad():
-            self.sign_latent.normal_(0.0, LATENT_INIT_STD)
-            self.exponent_latent.normal_(0.0, LATENT_INIT_STD)
+            for latent in (self.sign_latent, self.exponent_latent):
+                if init == "low-variance":
+                    latent.normal_(0.0, LATENT_INIT_STD)
+                else:
+                    bound = self.fan_in ** -0.5
+                    latent.uniform_(-bound, bound)
 
     def forward(self):
         sign = binarize_sign(self.sign_latent)

@@ -4,6 +4,8 @@
         --epochs 1 --out runs/smallcnn-ds3
     python3 -m denseshift.train --dataset speech --data data/speech-small ...
     torchrun --nproc_per_node=2 -m denseshift.train ...        # data-parallel
+    python3 -m denseshift.train --classes 5-9 --init-from runs/a/checkpoint.pt \
+        [--freeze-features] ...                               # transfer learning
 
 Writes to --out: checkpoint.pt (after every epoch; --resume continues it),
 metrics.json, summary.txt, curves.png, codes.png, freezing.png.
@@ -32,6 +34,7 @@ from .encoding import check_bits
 from .freezing import FreezingTracker, code_histogram
 from .layers import regularization, shift_layers
 from .models import MODELS, SCHEME_CHOICES, build_model, model_config, with_defaults
+from .schemes import LATENT_INITS
 from .plots import plot_code_histograms, plot_curves, plot_freezing
 
 CHECKPOINT = "checkpoint.pt"
@@ -79,6 +82,20 @@ def parse_args(argv):
                    help="torch.distributed backend under torchrun (auto: nccl with CUDA, else gloo)")
     p.add_argument("--dist-timeout", type=float, default=300.0,
                    help="seconds to wait for the rendezvous and for each collective")
+    p.add_argument("--classes", type=parse_classes, default=None, metavar="LIST",
+                   help="train and test on these labels only, e.g. 0-4 or 5,7,9; they become "
+                        "classes 0..K-1 in this order")
+    p.add_argument("--latent-init", choices=LATENT_INITS, default="low-variance",
+                   help="how DenseShift's latents start: the paper's N(0, 1e-3), or torch.nn's "
+                        "default (uniform, bound 1/sqrt(fan_in))")
+    p.add_argument("--init-from", metavar="CHECKPOINT", default=None,
+                   help="start from a trained checkpoint of the same model: a float one is "
+                        "rounded into this run's shift layers (from-float), one of this run's "
+                        "scheme is copied; tensors whose shape differs (a head for another "
+                        "number of classes) keep their fresh initialisation")
+    p.add_argument("--freeze-features", action="store_true",
+                   help="with --init-from: train only the last layer (features and their "
+                        "BatchNorm statistics stay as loaded)")
     p.add_argument("--threads", type=int, default=min(2, os.cpu_count() or 1))
     p.add_argument("--out", required=True, help="output directory")
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
@@ -97,6 +114,10 @@ def parse_args(argv):
         p.error("--dist-timeout must be positive")
     if args.augment and args.dataset == "speech":
         p.error("--augment translates and flips images; it is not for --dataset speech")
+    if args.latent_init != "low-variance" and args.scheme != "denseshift":
+        p.error("--latent-init applies to --scheme denseshift")
+    if args.freeze_features and args.init_from is None:
+        p.error("--freeze-features needs --init-from (features to keep)")
     if args.data_dir is None:
         if args.dataset == "speech":
             p.error("--dataset speech needs --data DIR (made by `python3 -m denseshift.speech build`)")
@@ -172,10 +193,91 @@ def init_distributed(args):
     return Dist(rank, world, device)
 
 
+def parse_classes(text):
+    """'0-4' or '5,7,9' (or '0-2,7') -> [labels] in order, no repeats."""
+    labels = []
+    try:
+        for part in text.split(","):
+            first, _, last = part.partition("-")
+            labels += list(range(int(first), int(last) + 1)) if last else [int(first)]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a list of labels like 0-4 or 5,7,9") from None
+    if not labels or len(set(labels)) != len(labels) or min(labels) < 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: labels must be distinct and non-negative")
+    return labels
+
+
+def select_classes(images, labels, classes):
+    """Keep the examples of ``classes`` and relabel them 0..K-1 in that order."""
+    if classes is None:
+        return images, labels
+    index = torch.full((int(max(int(labels.max()), max(classes))) + 1,), -1, dtype=torch.long)
+    index[torch.tensor(classes)] = torch.arange(len(classes))
+    keep = index[labels] >= 0
+    return images[keep], index[labels[keep]]
+
+
+def initialize_from(model, config, path):
+    """``--init-from``: start ``model`` from the checkpoint at ``path`` (same model).
+
+    Every tensor with the same name and shape is copied; a float checkpoint's
+    conv/linear weights are rounded into the shift layers of the same name
+    (``init_from_float``: the codes of the float weight, low-variance latents).
+    Returns the names that kept their fresh initialisation."""
+    from .layers import shift_layers as layers_of
+    payload = load_checkpoint(path)
+    source_config = with_defaults(payload["config"])
+    if source_config["model"] != config["model"]:
+        raise ConfigError(f"--init-from {path} is a {source_config['model']!r}, this run trains "
+                          f"a {config['model']!r}")
+    if source_config["scheme"] not in ("float", config["scheme"]):
+        raise ConfigError(f"--init-from {path} was trained with scheme {source_config['scheme']!r}; "
+                          f"a {config['scheme']!r} run starts from a float checkpoint or one of its "
+                          "own scheme")
+    if source_config["scheme"] != "float" and source_config["bits"] != config["bits"]:
+        raise ConfigError(f"--init-from {path} has {source_config['bits']}-bit codes, this run "
+                          f"{config['bits']}")
+    source = restore_model(payload, path)
+    theirs = source.state_dict()
+    mine = model.state_dict()
+    copied = {k: v for k, v in theirs.items() if k in mine and mine[k].shape == v.shape}
+    mine.update(copied)
+    model.load_state_dict(mine)
+    fresh = sorted(k for k in mine if k not in copied)
+    if source_config["scheme"] == "float" and config["scheme"] != "float":
+        modules = dict(source.named_modules())
+        for name, layer in layers_of(model):
+            float_layer = modules.get(name)
+            weight = getattr(float_layer, "weight", None)
+            if weight is not None and tuple(weight.shape) == tuple(layer.weight.shape):
+                layer.init_from_float(weight, getattr(float_layer, "bias", None))
+                fresh = [k for k in fresh if not k.startswith(name + ".")]
+    return fresh
+
+
+def last_layer(model):
+    """The last conv/linear module in registration order (the classifier)."""
+    from .export import CONV_MODULES, LINEAR_MODULES
+    layers = [m for m in model.modules() if isinstance(m, CONV_MODULES + LINEAR_MODULES)]
+    if not layers:
+        raise ConfigError("the model has no conv/linear layer to train with --freeze-features")
+    return layers[-1]
+
+
+def freeze_features(model):
+    """Only the last layer's parameters train; returns the BatchNorms to keep in eval."""
+    head = last_layer(model)
+    keep = {id(p) for p in head.parameters()}
+    for p in model.parameters():
+        p.requires_grad_(id(p) in keep)
+    return [m for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+
+
 def make_optimizer(args, model):
+    params = [p for p in model.parameters() if p.requires_grad]
     if args.optimizer == "sgd":
-        return torch.optim.SGD(model.parameters(), lr=args.lr, momentum=0.9)
-    return torch.optim.Adam(model.parameters(), lr=args.lr)
+        return torch.optim.SGD(params, lr=args.lr, momentum=0.9)
+    return torch.optim.Adam(params, lr=args.lr)
 
 
 def learning_rate(args, step, steps_per_epoch):
@@ -226,6 +328,8 @@ def train_epoch(model, optimizer, images, labels, args, epoch, tracker, dist=Dis
     """
     model.train()
     module = model.module if hasattr(model, "module") else model
+    for bn in getattr(args, "frozen_batchnorms", ()):      # --freeze-features
+        bn.eval()
     order = torch.randperm(len(images))
     total_loss, correct, seen, step_losses = 0.0, 0, 0, []
     size = args.batch * dist.world
@@ -321,17 +425,28 @@ def load_data(args):
     if args.dataset == "speech":
         train_x, train_y = speech.load_features(args.data_dir, "train", args.limit)
         test_x, test_y = speech.load_features(args.data_dir, "test", args.limit)
-        return train_x, train_y, test_x, test_y, speech.NUM_CLASSES
-    train_x, train_y = load_split("train", args.data_dir, args.limit)
-    test_x, test_y = load_split("test", args.data_dir, args.limit)
-    return train_x, train_y, test_x, test_y, 10
+        classes = speech.NUM_CLASSES
+    else:
+        train_x, train_y = load_split("train", args.data_dir, args.limit)
+        test_x, test_y = load_split("test", args.data_dir, args.limit)
+        classes = 10
+    if args.classes is None:
+        return train_x, train_y, test_x, test_y, classes
+    if max(args.classes) >= classes:
+        raise ConfigError(f"--classes {args.classes}: the dataset has labels 0..{classes - 1}")
+    train_x, train_y = select_classes(train_x, train_y, args.classes)
+    test_x, test_y = select_classes(test_x, test_y, args.classes)
+    if not len(train_x) or not len(test_x):
+        raise ConfigError(f"--classes {args.classes}: no training or no test examples left")
+    return train_x, train_y, test_x, test_y, len(args.classes)
 
 
 def write_reports(out, config, args, history, model):
     histograms = {name: code_histogram(layer) for name, layer in shift_layers(model)}
     atomic_write_json(os.path.join(out, "metrics.json"), {
         "config": config, "normalization": normalization(args.dataset),
-        "args": {k: v for k, v in vars(args).items() if k not in ("resume", "no_progress")},
+        "args": {k: v for k, v in vars(args).items()
+                 if k not in ("resume", "no_progress", "frozen_batchnorms")},
         "world_size": int(os.environ.get("WORLD_SIZE", "1")),
         "epochs": history, "code_histograms": histograms})
     atomic_write_text(os.path.join(out, "summary.txt"), summary_text(config, history))
@@ -343,10 +458,18 @@ def write_reports(out, config, args, history, model):
 def schedule_record(args):
     """What a resumed run must repeat to continue the same learning-rate curve."""
     if args.schedule == "constant" and not args.augment:
-        return {"schedule": "constant"}
-    record = {"schedule": args.schedule, "augment": args.augment}
-    if args.schedule == "cosine":
-        record["epochs"] = args.epochs
+        record = {"schedule": "constant"}
+    else:
+        record = {"schedule": args.schedule, "augment": args.augment}
+        if args.schedule == "cosine":
+            record["epochs"] = args.epochs
+    # Transfer runs: what they start from and train (absent for ordinary runs, so
+    # older checkpoints keep resuming).
+    for key in ("classes", "init_from", "freeze_features"):
+        if getattr(args, key, None):
+            record[key] = getattr(args, key)
+    if getattr(args, "latent_init", "low-variance") != "low-variance":
+        record["latent_init"] = args.latent_init
     return record
 
 
@@ -365,8 +488,9 @@ def _prepare(args, config, path, dist):
             if schedule != schedule_record(args):
                 raise CheckpointError(
                     f"{path} was trained with {schedule}, not {schedule_record(args)}; a cosine "
-                    "schedule depends on --epochs, so resume with the same --schedule, --epochs "
-                    "and --augment or start a new --out")
+                    "schedule depends on --epochs, so resume with the same --schedule, --epochs, "
+                    "--augment (and --classes/--init-from/--freeze-features/--latent-init) or "
+                    "start a new --out")
             trained = int(payload.get("world_size", 1))
             if trained != dist.world:
                 raise DistributedError(
@@ -400,6 +524,17 @@ def run(args, dist=None):
     if outcome is not None:
         payload = outcome
         model = restore_model(payload, path)
+    else:
+        if args.latent_init != "low-variance":
+            for layer in model.modules():
+                if hasattr(layer, "exponent_latent") and hasattr(layer, "reset_parameters"):
+                    layer.reset_parameters(args.latent_init)
+        if args.init_from is not None:
+            fresh = initialize_from(model, config, args.init_from)
+            if dist.main:
+                print(f"initialised from {args.init_from}"
+                      + (f"; fresh: {', '.join(fresh)}" if fresh else ""))
+    args.frozen_batchnorms = freeze_features(model) if args.freeze_features else []
     model.to(dist.device)
     optimizer = make_optimizer(args, model)
     if outcome is not None:
@@ -448,7 +583,8 @@ def main(argv=None):
     try:
         dist = init_distributed(args)
         run(args, dist)
-    except (DatasetError, CheckpointError, ConfigError, speech.SpeechError, DistributedError) as err:
+    except (DatasetError, CheckpointError, ConfigError, speech.SpeechError, DistributedError,
+            OSError) as err:
         rank = f" (rank {dist.rank})" if dist is not None and dist.world > 1 else ""
         print(f"denseshift.train: error{rank}: {err}", file=sys.stderr)
         return 2
