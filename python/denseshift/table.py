@@ -1,6 +1,7 @@
 """The paper's comparison table, reproduced on Fashion-MNIST (issue 4, item 9).
 
     python3 -m denseshift.table --out ../runs/table --limit 10000 --epochs 5
+    python3 -m denseshift.table all        # every table of RESULTS.md (all_tables.py)
 
 Trains, one after the other and with one protocol (same --model, --limit,
 --epochs, --lr, --batch, --seed, --optimizer), the seven configurations
@@ -427,6 +428,9 @@ def run(args, argv):
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["all"]:          # every table of RESULTS.md (denseshift.all_tables)
+        from .all_tables import main as all_main
+        return all_main(argv[1:])
     args = parse_args(argv)
     try:
         run(args, argv)
