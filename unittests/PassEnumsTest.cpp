@@ -6,7 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "DenseShift/Conversion/PassEnums.h"
+#include "DenseShift/Dialect/Shift/IR/ShiftOptions.h"
 #include "DenseShift/Conversion/ShiftToVector/ShiftToVector.h"
 
 #include "gtest/gtest.h"

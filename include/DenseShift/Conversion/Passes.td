@@ -110,9 +110,13 @@ def ShiftOutlineKernels : Pass<"shift-outline-kernels", "ModuleOp"> {
     ```
 
     where `@__shift_conv2d_0` is a private declaration whose `shift.kernel`
-    attribute records the codes, alpha, geometry, target blocking, `mode`
-    and `strategy`. `convert-shift-to-vector` defines its body after
-    bufferization. Other shift ops are left for `convert-shift-to-linalg`.
+    attribute, a `#shift.kernel`, records the codes, alpha, geometry,
+    epilogue, target, blocking, `mode` and `strategy`; layers with equal
+    descriptions and signatures share one declaration.
+    `convert-shift-to-vector` defines its body after bufferization. Other
+    shift ops are left for `convert-shift-to-linalg`. An `f32`
+    `linalg.conv_2d_nchw_fchw` or `linalg.matmul` with constant weights (a
+    layer that keeps float weights) gets a kernel with f32 weights.
 
     `strategy=auto` decides per layer: a layer with fewer than 16 MACs per
     weight (batch-1 fully connected layers) is bound by reading its codes
@@ -134,9 +138,11 @@ def ShiftOutlineKernels : Pass<"shift-outline-kernels", "ModuleOp"> {
            "shift (exponent-add MACs), decode-fma (decode to f32, FMA) or "
            "auto (per layer, from the target's cost model)">
   ];
+  // The shift dialect for #shift.kernel: a float-only module has no shift op.
   let dependentDialects = ["mlir::bufferization::BufferizationDialect",
                            "mlir::func::FuncDialect",
-                           "mlir::memref::MemRefDialect"];
+                           "mlir::memref::MemRefDialect",
+                           "mlir::shift::ShiftDialect"];
 }
 
 def ConvertShiftToVector : Pass<"convert-shift-to-vector", "ModuleOp"> {

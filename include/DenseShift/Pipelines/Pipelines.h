@@ -3,7 +3,7 @@
 #ifndef DENSESHIFT_PIPELINES_PIPELINES_H
 #define DENSESHIFT_PIPELINES_PIPELINES_H
 
-#include "DenseShift/Conversion/PassEnums.h"
+#include "DenseShift/Dialect/Shift/IR/ShiftOptions.h"
 #include "mlir/Pass/PassOptions.h"
 
 namespace mlir {

@@ -3,7 +3,7 @@
 #ifndef DENSESHIFT_TRANSFORMS_PASSES_H
 #define DENSESHIFT_TRANSFORMS_PASSES_H
 
-#include "DenseShift/Conversion/PassEnums.h"
+#include "DenseShift/Dialect/Shift/IR/ShiftOptions.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Pass/Pass.h"
 

@@ -72,10 +72,9 @@ std::string ConvGeometry::key() const {
 }
 
 ConvGeometry ConvGeometry::make(const KernelSpec &spec) {
-  auto dict = spec.func->getAttrOfType<DictionaryAttr>(kKernelAttrName);
-  auto strides = dict.getAs<DenseI64ArrayAttr>("strides").asArrayRef();
-  auto dilations = dict.getAs<DenseI64ArrayAttr>("dilations").asArrayRef();
-  auto padding = dict.getAs<DenseI64ArrayAttr>("padding").asArrayRef();
+  auto strides = spec.kernel.getStrides().asArrayRef();
+  auto dilations = spec.kernel.getDilations().asArrayRef();
+  auto padding = spec.kernel.getPadding().asArrayRef();
   auto in = cast<MemRefType>(spec.func.getArgumentTypes()[0]).getShape();
   auto out = cast<MemRefType>(spec.func.getArgumentTypes()[1]).getShape();
   auto codes = spec.isFloat() ? spec.floatWeights.getType().getShape()
@@ -83,7 +82,7 @@ ConvGeometry ConvGeometry::make(const KernelSpec &spec) {
   ConvGeometry geo;
   geo.n = in[0], geo.c = in[1], geo.h = in[2], geo.w = in[3];
   geo.f = codes[0], geo.cg = codes[1], geo.kh = codes[2], geo.kw = codes[3];
-  geo.g = dict.getAs<IntegerAttr>("groups").getInt();
+  geo.g = spec.kernel.getGroups();
   geo.fg = geo.f / geo.g;
   geo.sh = strides[0], geo.sw = strides[1];
   geo.dh = dilations[0], geo.dw = dilations[1];

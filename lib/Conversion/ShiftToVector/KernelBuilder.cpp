@@ -15,54 +15,73 @@ using namespace mlir;
 using namespace mlir::shift;
 using namespace mlir::shift::kernel;
 
+/// The declaration's argument `i` as a ranked f32 memref of `rank`, or null.
+static MemRefType argumentMemref(func::FuncOp func, unsigned i, int64_t rank) {
+  if (func.getNumArguments() <= i)
+    return {};
+  auto type = dyn_cast<MemRefType>(func.getArgumentTypes()[i]);
+  if (!type || type.getRank() != rank || !type.hasStaticShape() ||
+      !type.getElementType().isF32())
+    return {};
+  return type;
+}
+
 FailureOr<KernelSpec> kernel::readSpec(func::FuncOp func) {
-  auto dict = func->getAttrOfType<DictionaryAttr>(kKernelAttrName);
-  if (!dict)
-    return failure();
+  auto kernel = func->getAttrOfType<KernelAttr>(kKernelAttrName);
+  if (!kernel)
+    return func.emitError("'")
+           << kKernelAttrName << "' must be a #shift.kernel description, got "
+           << func->getAttr(kKernelAttrName);
+  // The attribute verified itself; what is left is its fit to the signature.
+  bool conv = kernel.getKind() == KernelKind::conv2d;
+  int64_t rank = conv ? 4 : 2;
+  MemRefType in = argumentMemref(func, 0, rank);
+  MemRefType out = argumentMemref(func, 1, rank);
+  unsigned arguments = kernel.getResidual() ? 3 : 2;
+  if (!in || !out || func.getNumArguments() != arguments ||
+      (kernel.getResidual() && func.getArgumentTypes()[2] != out))
+    return func.emitError("a ")
+           << stringifyKernelKind(kernel.getKind()) << " kernel takes "
+           << (kernel.getResidual() ? "input, output and shortcut"
+                                    : "input and output")
+           << " as static rank-" << rank << " f32 memrefs"
+           << (kernel.getResidual() ? " (the shortcut of the output's type)"
+                                    : "");
+  ArrayRef<int64_t> w = kernel.getWeightShape();
+  ArrayRef<int64_t> x = in.getShape(), y = out.getShape();
+  bool fits =
+      conv ? x[0] == y[0] && x[1] == w[1] * kernel.getGroups() && y[1] == w[0]
+           : x[0] == y[0] && x[1] == w[1] && y[1] == w[0];
+  if (!fits)
+    return func.emitError("the ")
+           << stringifyKernelKind(kernel.getKind()) << " kernel's weights "
+           << "do not fit its input and output memrefs";
   KernelSpec spec;
   spec.func = func;
-  spec.floatWeights = dict.getAs<DenseFPElementsAttr>("weights");
-  auto mode = dict.getAs<StringAttr>("mode");
-  auto strategy = dict.getAs<StringAttr>("strategy");
-  auto lanes = dict.getAs<IntegerAttr>("lanes");
-  auto rows = dict.getAs<IntegerAttr>("rows");
-  auto cols = dict.getAs<IntegerAttr>("cols");
-  if (!mode || !strategy || !lanes || !rows || !cols)
-    return failure();
-  if (auto bias = dict.getAs<DenseFPElementsAttr>("bias"))
+  spec.kernel = kernel;
+  spec.floatWeights = kernel.getWeights();
+  if (auto bias = kernel.getBias())
     for (APFloat v : bias.getValues<APFloat>())
       spec.bias.push_back(v.convertToFloat());
-  // The shortcut operand follows the input and the output.
-  spec.residual = bool(dict.get("residual"));
-  if (spec.residual &&
-      (func.getNumArguments() != 3 ||
-       func.getArgumentTypes()[2] != func.getArgumentTypes()[1]))
-    return failure();
-  if (auto clamp = dict.getAs<DenseF32ArrayAttr>("clamp")) {
-    if (clamp.size() != 2 || !(clamp[0] <= clamp[1]))
-      return failure();
+  spec.residual = kernel.getResidual();
+  if (auto clamp = kernel.getClamp()) {
     spec.clampLow = clamp[0];
     spec.clampHigh = clamp[1];
   }
   if (spec.floatWeights) {
-    if (!spec.floatWeights.getElementType().isF32())
-      return failure();
     // One per output channel: the f32 kernels' weights already hold it.
-    spec.alpha.assign(spec.floatWeights.getType().getDimSize(0), 1.0f);
+    spec.alpha.assign(w[0], 1.0f);
   } else {
-    spec.codes = dict.getAs<DenseIntElementsAttr>("codes");
-    auto alpha = dict.getAs<DenseFPElementsAttr>("alpha");
-    spec.encoding = dict.getAs<EncodingAttr>("encoding");
-    if (!spec.codes || !alpha || !spec.encoding)
-      return failure();
-    for (APFloat a : alpha.getValues<APFloat>())
+    spec.codes = kernel.getCodes();
+    spec.encoding = kernel.getEncoding();
+    for (APFloat a : kernel.getAlpha().getValues<APFloat>())
       spec.alpha.push_back(a.convertToFloat());
   }
-  spec.fastMode = mode.getValue() == "fast";
-  spec.useShift = strategy.getValue() == "shift";
-  spec.lanes = lanes.getInt();
-  spec.rows = rows.getInt();
-  spec.cols = cols.getInt();
+  spec.fastMode = kernel.getMode() == KernelMode::Fast;
+  spec.useShift = kernel.getStrategy() == KernelStrategy::Shift;
+  spec.lanes = kernel.getLanes();
+  spec.rows = kernel.getRows();
+  spec.cols = kernel.getCols();
   return spec;
 }
 

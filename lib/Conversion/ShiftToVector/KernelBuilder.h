@@ -34,6 +34,7 @@ enum class MacKind {
 /// Everything `shift-outline-kernels` recorded on a declaration.
 struct KernelSpec {
   mutable func::FuncOp func;
+  KernelAttr kernel; ///< The description everything below is read from.
   /// Either codes + alpha + encoding (a shift layer) or f32 weights (a layer
   /// that keeps float weights: the FMA kernel alone, no scan, no fallback).
   DenseFPElementsAttr floatWeights;
@@ -110,6 +111,8 @@ inline int64_t KernelSpec::minBiasedExponent() const {
 /// unguarded zero activations (<= 2^-89), and are flushed to 0.
 constexpr float kFlushBelow = 0x1p-87f;
 
+/// The declaration's `#shift.kernel` as a KernelSpec; a located error if the
+/// attribute is missing or does not fit the declaration's signature.
 FailureOr<KernelSpec> readSpec(func::FuncOp func);
 
 /// The codes of a shift kernel as plain integers (i8 codes without APInt).

@@ -67,22 +67,49 @@ int64_t reuseOf(Value result) {
   return type.getNumElements() / std::max<int64_t>(1, type.getDimSize(1));
 }
 
-/// The blocking and options every kernel description records.
-SmallVector<NamedAttribute>
-targetKernelAttrs(Builder &b, const KernelRequest &request, int64_t reuse = 0) {
-  return {b.getNamedAttr("mode", b.getStringAttr(stringifyEnum(request.mode))),
-          b.getNamedAttr("strategy", b.getStringAttr(stringifyEnum(
-                                         layerStrategy(request, reuse)))),
-          b.getNamedAttr("lanes", b.getI64IntegerAttr(request.target.lanes)),
-          b.getNamedAttr("rows", b.getI64IntegerAttr(request.target.rows)),
-          b.getNamedAttr("cols", b.getI64IntegerAttr(request.target.cols))};
+/// The parameters of a `#shift.kernel` while a pattern assembles them; the
+/// target's blocking and the request's options are added by `build`.
+struct KernelParams {
+  KernelKind kind = KernelKind::matmul;
+  KernelStrategy strategy = KernelStrategy::Shift; ///< Resolved per layer.
+  DenseIntElementsAttr codes;
+  DenseFPElementsAttr alpha;
+  EncodingAttr encoding;
+  DenseFPElementsAttr weights;
+  DenseI64ArrayAttr strides, dilations, padding;
+  int64_t groups = 1;
+  DenseFPElementsAttr bias;
+  bool residual = false;
+  DenseF32ArrayAttr clamp;
+
+  KernelAttr build(MLIRContext *ctx, const KernelRequest &request) const {
+    std::optional<Target> target = symbolizeEnum<Target>(request.target.name);
+    assert(target && "every target table row is spelled like a Target");
+    return KernelAttr::get(ctx, kind, *target, request.mode, strategy,
+                           request.target.lanes, request.target.rows,
+                           request.target.cols, codes, alpha, encoding, weights,
+                           ConvLayout::nchw_fchw, strides, dilations, padding,
+                           groups, bias, residual, clamp);
+  }
+};
+
+/// The convolution parameters of a kernel description.
+void setConvParams(KernelParams &params, DenseI64ArrayAttr strides,
+                   DenseI64ArrayAttr dilations, DenseI64ArrayAttr padding,
+                   int64_t groups) {
+  params.kind = KernelKind::conv2d;
+  params.strides = strides;
+  params.dilations = dilations;
+  params.padding = padding;
+  params.groups = groups;
 }
 
-/// Returns the kernel attributes common to every op, or failure if the codes
-/// or alpha are not constants or alpha * 2^emin is not an exact f32.
-FailureOr<SmallVector<NamedAttribute>>
-commonKernelAttrs(Builder &b, Value codes, Value alpha, EncodingAttr encoding,
-                  const KernelRequest &request, Value result) {
+/// The weights of a shift op's kernel, or failure if the codes or alpha are
+/// not constants or alpha * 2^emin is not an exact f32.
+FailureOr<KernelParams> shiftKernelParams(Builder &b, Value codes, Value alpha,
+                                          EncodingAttr encoding,
+                                          const KernelRequest &request,
+                                          Value result) {
   DenseIntElementsAttr codesAttr;
   DenseFPElementsAttr alphaAttr;
   if (!matchPattern(codes, m_Constant(&codesAttr)) ||
@@ -98,13 +125,12 @@ commonKernelAttrs(Builder &b, Value codes, Value alpha, EncodingAttr encoding,
   }
   auto scaledType =
       RankedTensorType::get({int64_t(scaled.size())}, b.getF32Type());
-  SmallVector<NamedAttribute> attrs = {
-      b.getNamedAttr("codes", codesAttr),
-      b.getNamedAttr("alpha",
-                     DenseFPElementsAttr::get(scaledType, ArrayRef(scaled))),
-      b.getNamedAttr("encoding", encoding)};
-  attrs.append(targetKernelAttrs(b, request, reuseOf(result)));
-  return attrs;
+  KernelParams params;
+  params.codes = codesAttr;
+  params.alpha = DenseFPElementsAttr::get(scaledType, ArrayRef(scaled));
+  params.encoding = encoding;
+  params.strategy = layerStrategy(request, reuseOf(result));
+  return params;
 }
 
 /// `x + bias[c]` over an NCHW tensor `x` with a constant f32 bias: the form
@@ -210,10 +236,11 @@ Value matchResidualAdd(Operation *op, Value x) {
 /// Elementwise consumers of a convolution that its kernel applies in the
 /// epilogue while the outputs are in registers: a per-channel bias add, a
 /// residual add (convolutions only; `residual` gets the shortcut), then a
-/// clamp, each the sole user of the value before it. Adds their attributes
-/// and returns the ops absorbed, in order (the call replaces the last).
+/// clamp, each the sole user of the value before it. Records them in
+/// `params` and returns the ops absorbed, in order (the call replaces the
+/// last).
 SmallVector<Operation *> absorbEpilogue(Builder &b, Operation *conv,
-                                        SmallVectorImpl<NamedAttribute> &attrs,
+                                        KernelParams &params,
                                         Value *residual = nullptr) {
   SmallVector<Operation *> absorbed = {conv};
   Value result = conv->getResult(0);
@@ -221,33 +248,57 @@ SmallVector<Operation *> absorbEpilogue(Builder &b, Operation *conv,
     if (auto bias = matchBiasAdd(generic, result);
         bias && bias->getType().getDimSize(0) ==
                     cast<ShapedType>(result.getType()).getDimSize(1)) {
-      attrs.push_back(b.getNamedAttr("bias", *bias));
+      params.bias = *bias;
       absorbed.push_back(generic);
       result = generic->getResult(0);
     }
   if (residual && result.hasOneUse())
     if (Operation *user = *result.getUsers().begin();
         Value shortcut = matchResidualAdd(user, result)) {
-      attrs.push_back(b.getNamedAttr("residual", b.getUnitAttr()));
+      params.residual = true;
       absorbed.push_back(user);
       result = user->getResult(0);
       *residual = shortcut;
     }
   if (linalg::GenericOp generic = soleGenericUser(result))
     if (auto clamp = matchClamp(generic, result)) {
-      attrs.push_back(b.getNamedAttr(
-          "clamp", b.getDenseF32ArrayAttr({clamp->first, clamp->second})));
+      params.clamp = b.getDenseF32ArrayAttr({clamp->first, clamp->second});
       absorbed.push_back(generic);
     }
   return absorbed;
+}
+
+/// The declaration of `kernel` with the call signature `type`: an existing
+/// one (the context uniques the attribute, so equal layers share a kernel)
+/// or a new private one named `baseName_N`.
+func::FuncOp declareKernel(PatternRewriter &rewriter, ModuleOp module,
+                           Location loc, StringRef baseName, KernelAttr kernel,
+                           FunctionType type) {
+  for (auto func : module.getOps<func::FuncOp>())
+    if (func.isDeclaration() && func.getFunctionType() == type &&
+        func->getAttr(kKernelAttrName) == kernel)
+      return func;
+  SymbolTable symbols(module);
+  std::string name;
+  for (unsigned i = 0;; ++i) {
+    name = (baseName + "_" + Twine(i)).str();
+    if (!symbols.lookup(name))
+      break;
+  }
+  OpBuilder::InsertionGuard guard(rewriter);
+  rewriter.setInsertionPointToEnd(module.getBody());
+  auto decl = func::FuncOp::create(rewriter, loc, name, type);
+  decl.setPrivate();
+  decl->setAttr(kKernelAttrName, kernel);
+  return decl;
 }
 
 /// Declares the kernel and replaces `op` by the buffer call; a `residual`
 /// tensor (of the result's type) is passed after the output.
 void replaceWithKernelCall(PatternRewriter &rewriter, Operation *op,
                            StringRef baseName, Value input,
-                           ArrayRef<NamedAttribute> attrs,
-                           Value residual = {}) {
+                           const KernelParams &params,
+                           const KernelRequest &request, Value residual = {}) {
   Location loc = op->getLoc();
   auto module = op->getParentOfType<ModuleOp>();
   auto inputType = cast<RankedTensorType>(input.getType());
@@ -257,25 +308,13 @@ void replaceWithKernelCall(PatternRewriter &rewriter, Operation *op,
   auto outMemref =
       MemRefType::get(resultType.getShape(), resultType.getElementType());
 
-  // A unique private symbol per outlined op.
-  SymbolTable symbols(module);
-  std::string name;
-  for (unsigned i = 0;; ++i) {
-    name = (baseName + "_" + Twine(i)).str();
-    if (!symbols.lookup(name))
-      break;
-  }
-  {
-    OpBuilder::InsertionGuard guard(rewriter);
-    rewriter.setInsertionPointToEnd(module.getBody());
-    SmallVector<Type> args = {inMemref, outMemref};
-    if (residual)
-      args.push_back(outMemref);
-    auto decl = func::FuncOp::create(rewriter, loc, name,
-                                     rewriter.getFunctionType(args, {}));
-    decl.setPrivate();
-    decl->setAttr(kKernelAttrName, rewriter.getDictionaryAttr(attrs));
-  }
+  SmallVector<Type> args = {inMemref, outMemref};
+  if (residual)
+    args.push_back(outMemref);
+  func::FuncOp decl =
+      declareKernel(rewriter, module, loc, baseName,
+                    params.build(rewriter.getContext(), request),
+                    rewriter.getFunctionType(args, {}));
   Value inBuffer = bufferization::ToBufferOp::create(rewriter, loc, inMemref,
                                                      input, /*readOnly=*/true);
   Value outBuffer = memref::AllocOp::create(rewriter, loc, outMemref,
@@ -284,7 +323,7 @@ void replaceWithKernelCall(PatternRewriter &rewriter, Operation *op,
   if (residual)
     operands.push_back(bufferization::ToBufferOp::create(
         rewriter, loc, outMemref, residual, /*readOnly=*/true));
-  func::CallOp::create(rewriter, loc, name, TypeRange{}, operands);
+  func::CallOp::create(rewriter, loc, decl.getSymName(), TypeRange{}, operands);
   rewriter.replaceOpWithNewOp<bufferization::ToTensorOp>(
       op, resultType, outBuffer, /*restrict=*/true, /*writable=*/true);
 }
@@ -293,10 +332,11 @@ void replaceWithKernelCall(PatternRewriter &rewriter, Operation *op,
 void replaceChainWithKernelCall(PatternRewriter &rewriter,
                                 ArrayRef<Operation *> absorbed,
                                 StringRef baseName, Value input,
-                                ArrayRef<NamedAttribute> attrs,
+                                const KernelParams &params,
+                                const KernelRequest &request,
                                 Value residual = {}) {
-  replaceWithKernelCall(rewriter, absorbed.back(), baseName, input, attrs,
-                        residual);
+  replaceWithKernelCall(rewriter, absorbed.back(), baseName, input, params,
+                        request, residual);
   for (Operation *op : llvm::reverse(absorbed.drop_back()))
     rewriter.eraseOp(op);
 }
@@ -316,21 +356,17 @@ struct OutlineConv2DPattern : KernelPattern<Conv2DOp> {
                                 PatternRewriter &rewriter) const override {
     if (!op.isNCHW())
       return rewriter.notifyMatchFailure(op, "only nchw_fchw has a kernel");
-    auto attrs = commonKernelAttrs(rewriter, op.getCodes(), op.getAlpha(),
-                                   op.getEncoding(), request, op.getResult());
-    if (failed(attrs))
+    auto params = shiftKernelParams(rewriter, op.getCodes(), op.getAlpha(),
+                                    op.getEncoding(), request, op.getResult());
+    if (failed(params))
       return rewriter.notifyMatchFailure(op, "codes/alpha not constant");
-    attrs->push_back(
-        rewriter.getNamedAttr("kind", rewriter.getStringAttr("conv2d")));
-    attrs->push_back(rewriter.getNamedAttr("strides", op.getStridesAttr()));
-    attrs->push_back(rewriter.getNamedAttr("dilations", op.getDilationsAttr()));
-    attrs->push_back(rewriter.getNamedAttr("padding", op.getPaddingAttr()));
-    attrs->push_back(rewriter.getNamedAttr("groups", op.getGroupsAttr()));
+    setConvParams(*params, op.getStridesAttr(), op.getDilationsAttr(),
+                  op.getPaddingAttr(), op.getGroups());
     Value residual;
     SmallVector<Operation *> absorbed =
-        absorbEpilogue(rewriter, op, *attrs, &residual);
+        absorbEpilogue(rewriter, op, *params, &residual);
     replaceChainWithKernelCall(rewriter, absorbed, "__shift_conv2d",
-                               op.getInput(), *attrs, residual);
+                               op.getInput(), *params, request, residual);
     return success();
   }
 };
@@ -352,22 +388,18 @@ struct OutlineFloatConv2DPattern : KernelPattern<linalg::Conv2DNchwFchwOp> {
       return rewriter.notifyMatchFailure(op, "init or shapes unsupported");
     SmallVector<int64_t> padding;
     Value input = foldZeroPad(op.getInputs()[0], 2, 3, padding);
-    SmallVector<NamedAttribute> attrs = {
-        rewriter.getNamedAttr("weights", weights),
-        rewriter.getNamedAttr("kind", rewriter.getStringAttr("conv2d")),
-        rewriter.getNamedAttr(
-            "strides", rewriter.getDenseI64ArrayAttr(convAttr(op, "strides"))),
-        rewriter.getNamedAttr("dilations", rewriter.getDenseI64ArrayAttr(
-                                               convAttr(op, "dilations"))),
-        rewriter.getNamedAttr("padding",
-                              rewriter.getDenseI64ArrayAttr(padding)),
-        rewriter.getNamedAttr("groups", rewriter.getI64IntegerAttr(1))};
-    attrs.append(targetKernelAttrs(rewriter, request));
+    KernelParams params;
+    params.weights = weights;
+    params.strategy = layerStrategy(request, /*reuse=*/0);
+    setConvParams(params,
+                  rewriter.getDenseI64ArrayAttr(convAttr(op, "strides")),
+                  rewriter.getDenseI64ArrayAttr(convAttr(op, "dilations")),
+                  rewriter.getDenseI64ArrayAttr(padding), /*groups=*/1);
     Value residual;
     SmallVector<Operation *> absorbed =
-        absorbEpilogue(rewriter, op, attrs, &residual);
+        absorbEpilogue(rewriter, op, params, &residual);
     replaceChainWithKernelCall(rewriter, absorbed, "__shift_conv2d", input,
-                               attrs, residual);
+                               params, request, residual);
     return success();
   }
 };
@@ -404,12 +436,11 @@ struct OutlineFloatMatmulPattern : KernelPattern<linalg::MatmulOp> {
       rows = DenseFPElementsAttr::get(
           RankedTensorType::get({n, k}, rewriter.getF32Type()), ArrayRef(nk));
     }
-    SmallVector<NamedAttribute> attrs = {
-        rewriter.getNamedAttr("weights", rows),
-        rewriter.getNamedAttr("kind", rewriter.getStringAttr("matmul"))};
-    attrs.append(targetKernelAttrs(rewriter, request));
+    KernelParams params;
+    params.weights = rows;
+    params.strategy = layerStrategy(request, /*reuse=*/0);
     replaceWithKernelCall(rewriter, op, "__shift_matmul", op.getInputs()[0],
-                          attrs);
+                          params, request);
     return success();
   }
 };
@@ -420,14 +451,12 @@ struct OutlineMatmulPattern : KernelPattern<MatmulOp> {
 
   LogicalResult matchAndRewrite(MatmulOp op,
                                 PatternRewriter &rewriter) const override {
-    auto attrs = commonKernelAttrs(rewriter, op.getCodes(), op.getAlpha(),
-                                   op.getEncoding(), request, op.getResult());
-    if (failed(attrs))
+    auto params = shiftKernelParams(rewriter, op.getCodes(), op.getAlpha(),
+                                    op.getEncoding(), request, op.getResult());
+    if (failed(params))
       return rewriter.notifyMatchFailure(op, "codes/alpha not constant");
-    attrs->push_back(
-        rewriter.getNamedAttr("kind", rewriter.getStringAttr("matmul")));
     replaceWithKernelCall(rewriter, op, "__shift_matmul", op.getInput(),
-                          *attrs);
+                          *params, request);
     return success();
   }
 };

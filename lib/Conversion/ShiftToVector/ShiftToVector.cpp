@@ -61,15 +61,14 @@ StringRef mlir::shift::knownTargets() {
 LogicalResult mlir::shift::generateKernel(func::FuncOp declaration) {
   auto spec = kernel::readSpec(declaration);
   if (failed(spec))
-    return declaration.emitError("malformed '")
-           << kKernelAttrName << "' kernel description";
-  auto kind = declaration->getAttrOfType<DictionaryAttr>(kKernelAttrName)
-                  .getAs<StringAttr>("kind");
-  if (kind && kind.getValue() == "conv2d")
+    return failure();
+  switch (spec->kernel.getKind()) {
+  case KernelKind::conv2d:
     return kernel::generateConv2D(*spec);
-  if (kind && kind.getValue() == "matmul")
+  case KernelKind::matmul:
     return kernel::generateMatmul(*spec);
-  return declaration.emitError("unknown kernel kind");
+  }
+  llvm_unreachable("a KernelKind without a generator");
 }
 
 namespace {

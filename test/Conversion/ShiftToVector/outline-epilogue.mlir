@@ -10,7 +10,7 @@
 // CHECK: return
 // CHECK: func.func private @__shift_conv2d_0
 // CHECK-SAME: bias = dense<[5.000000e-01, -2.500000e-01]> : tensor<2xf32>
-// CHECK-SAME: clamp = array<f32: 0.000000e+00, 6.000000e+00>
+// CHECK-SAME: clamp = [0.000000e+00, 6.000000e+00]>
 #id = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
 #ch = affine_map<(d0, d1, d2, d3) -> (d1)>
 func.func @conv_bias_relu6(%x: tensor<1x1x4x4xf32>) -> tensor<1x2x4x4xf32> {

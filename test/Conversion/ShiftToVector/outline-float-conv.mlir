@@ -12,9 +12,9 @@
 // CHECK-NOT: linalg.conv_2d_nchw_fchw
 // CHECK: call @__shift_conv2d_0(%{{.*}}, %{{.*}}) : (memref<1x2x5x5xf32>, memref<1x3x3x3xf32>) -> ()
 // CHECK: func.func private @__shift_conv2d_0(memref<1x2x5x5xf32>, memref<1x3x3x3xf32>)
-// CHECK-SAME: padding = array<i64: 1, 1, 1, 1>
-// CHECK-SAME: strides = array<i64: 2, 2>
+// CHECK-SAME: #shift.kernel<kind = conv2d
 // CHECK-SAME: weights = dense<{{.*}}> : tensor<3x2x3x3xf32>
+// CHECK-SAME: strides = [2, 2], dilations = [1, 1], padding = [1, 1, 1, 1]>
 
 // The weights are laid out at compile time in the kernel's table order
 // [group, block, channel, kh, kw, row]: no decode loop, only the FMA kernel.
@@ -52,7 +52,7 @@ func.func @stem(%x: tensor<1x2x5x5xf32>) -> tensor<1x3x3x3xf32> {
 // MATMUL-NOT: linalg.matmul
 // MATMUL: call @__shift_matmul_0
 // MATMUL: func.func private @__shift_matmul_0(memref<2x3xf32>, memref<2x2xf32>)
-// MATMUL-SAME: kind = "matmul"
+// MATMUL-SAME: #shift.kernel<kind = matmul
 // MATMUL-SAME: weights = dense<{{\[}}[1.500000e+00, 2.500000e+00, 3.500000e+00], [-1.000000e+00, -2.000000e+00, -3.000000e+00]]> : tensor<2x3xf32>
 func.func @classifier(%x: tensor<2x3xf32>) -> tensor<2x2xf32> {
   %zero = arith.constant 0.0 : f32

@@ -46,7 +46,8 @@ func.func @runtime_codes(%x: tensor<1x4xf32>, %c: tensor<2x4xi8>) -> tensor<1x2x
 
 // The declaration records the kernel; alpha already carries 2^emin.
 // CHECK: func.func private @__shift_conv2d_0(memref<1x2x5x5xf32>, memref<1x3x5x5xf32>)
+// CHECK-SAME: shift.kernel = #shift.kernel<kind = conv2d, target = "x86-64-avx512", mode = "default", strategy = "shift", lanes = 16, rows = 4, cols = 4
+// CHECK-SAME: codes = dense<2> : tensor<3x2x3x3xi8>
 // CHECK-SAME: alpha = dense<[5.000000e-01, 2.500000e-01, 1.000000e+00]>
-// CHECK-SAME: kind = "conv2d", lanes = 16 : i64
-// CHECK-SAME: mode = "default"
-// CHECK-SAME: strategy = "shift"
+// CHECK-SAME: encoding = <bits = 3, zero_free = true, emin = -1>
+// CHECK-SAME: strides = [1, 1], dilations = [1, 1], padding = [1, 1, 1, 1]>

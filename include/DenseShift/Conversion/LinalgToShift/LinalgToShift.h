@@ -3,7 +3,7 @@
 #ifndef DENSESHIFT_CONVERSION_LINALGTOSHIFT_LINALGTOSHIFT_H
 #define DENSESHIFT_CONVERSION_LINALGTOSHIFT_LINALGTOSHIFT_H
 
-#include "DenseShift/Conversion/PassEnums.h"
+#include "DenseShift/Dialect/Shift/IR/ShiftOptions.h"
 #include "DenseShift/Dialect/Shift/IR/ShiftDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Pass/Pass.h"

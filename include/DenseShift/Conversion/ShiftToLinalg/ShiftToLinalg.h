@@ -3,7 +3,7 @@
 #ifndef DENSESHIFT_CONVERSION_SHIFTTOLINALG_SHIFTTOLINALG_H
 #define DENSESHIFT_CONVERSION_SHIFTTOLINALG_SHIFTTOLINALG_H
 
-#include "DenseShift/Conversion/PassEnums.h"
+#include "DenseShift/Dialect/Shift/IR/ShiftOptions.h"
 #include "mlir/Pass/Pass.h"
 
 namespace mlir {

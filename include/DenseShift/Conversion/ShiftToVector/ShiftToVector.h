@@ -3,7 +3,7 @@
 #ifndef DENSESHIFT_CONVERSION_SHIFTTOVECTOR_SHIFTTOVECTOR_H
 #define DENSESHIFT_CONVERSION_SHIFTTOVECTOR_SHIFTTOVECTOR_H
 
-#include "DenseShift/Conversion/PassEnums.h"
+#include "DenseShift/Dialect/Shift/IR/ShiftOptions.h"
 #include "DenseShift/Dialect/Shift/IR/ShiftDialect.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Pass/Pass.h"

@@ -1,8 +1,8 @@
-//===- PassEnums.h - Enumerated pass and pipeline options -------*- C++ -*-===//
+//===- ShiftOptions.h - Target, mode, strategy and weights enums -*- C++ -*-===//
 //
 // The values of the `target`, `mode`, `strategy` and `weights` options of the
 // passes (Passes.td) and of `denseshift-pipeline`, as enums with their
-// spellings. Each enum has an llvm::cl parser that accepts exactly those
+// spellings; `#shift.kernel` records the first three with the same spellings. Each enum has an llvm::cl parser that accepts exactly those
 // spellings and rejects anything else while the option string is parsed,
 // naming the valid ones:
 //
@@ -12,8 +12,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef DENSESHIFT_CONVERSION_PASSENUMS_H
-#define DENSESHIFT_CONVERSION_PASSENUMS_H
+#ifndef DENSESHIFT_DIALECT_SHIFT_IR_SHIFTOPTIONS_H
+#define DENSESHIFT_DIALECT_SHIFT_IR_SHIFTOPTIONS_H
 
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/StringRef.h"
@@ -162,4 +162,4 @@ public:
 };
 } // namespace llvm::cl
 
-#endif // DENSESHIFT_CONVERSION_PASSENUMS_H
+#endif // DENSESHIFT_DIALECT_SHIFT_IR_SHIFTOPTIONS_H
