@@ -5,7 +5,8 @@
 #
 # Suites: gtest (ctest), lit, pytest (python/tests, if present), then lit and
 # ctest again in an AddressSanitizer/UBSan build (build-asan), then ctest and
-# the FileCheck lit suites in a g++ build (build-gcc). SKIP_ASAN=1 and
+# the FileCheck lit suites in a g++ build (build-gcc), whose pipeline output
+# must equal the clang tree's byte for byte (compare-compilers.sh). SKIP_ASAN=1 and
 # SKIP_GCC=1 skip those trees for quick local runs; CI runs them.
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -160,6 +161,19 @@ else
   # integration runs are the clang trees' job.
   LIT_SUITES="Dialect Conversion Transforms Pipelines Translate Docs" \
     test_tree gcc "$ROOT/build-gcc" --gcc
+  say "compilers: clang and g++ trees emit the same IR"
+  log="$ROOT/build-gcc/compare-compilers.log"
+  "$ROOT/scripts/compare-compilers.sh" "$ROOT/build" "$ROOT/build-gcc" >"$log" 2>&1
+  status=$?
+  cat "$log"
+  line=$(grep -E '^compilers: [0-9]+ identical, [0-9]+ differ' "$log")
+  if [ -n "$line" ]; then
+    passed=$((passed + $(sed -E 's/^compilers: ([0-9]+) .*/\1/' <<<"$line")))
+    failed=$((failed + $(sed -E 's/.* ([0-9]+) differ$/\1/' <<<"$line")))
+  else
+    echo "test.sh: compare-compilers printed no summary (exit $status); counting 1 failure"
+    failed=$((failed + 1))
+  fi
 fi
 
 say "summary"

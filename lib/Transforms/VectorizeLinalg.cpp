@@ -349,8 +349,11 @@ struct VectorizePoolingNchw : OpRewritePattern<PoolOp> {
         for (int64_t i = 0; i < kh; ++i)
           acc = windowRow(b, affineIndex(b, nco[2], sh, i * dh), acc);
       } else {
-        auto rows = scf::ForOp::create(b, loc, index(b, 0), index(b, kh),
-                                       index(b, 1), ValueRange{acc});
+        // Bounds first, in order: IR does not depend on the compiler's
+        // evaluation order of arguments (g++ and clang differ).
+        Value lower = index(b, 0), upper = index(b, kh), step = index(b, 1);
+        auto rows =
+            scf::ForOp::create(b, loc, lower, upper, step, ValueRange{acc});
         OpBuilder::InsertionGuard guard(b);
         b.setInsertionPointToStart(rows.getBody());
         AffineExpr oh = b.getAffineDimExpr(0), i = b.getAffineDimExpr(1);
@@ -372,9 +375,9 @@ struct VectorizePoolingNchw : OpRewritePattern<PoolOp> {
     scf::buildLoopNest(
         b, loc, lbs, ubs, steps, [&](OpBuilder &b, Location, ValueRange nco) {
           if (wideTiles > 0) {
-            auto cols = scf::ForOp::create(b, loc, index(b, 0),
-                                           index(b, wideTiles * lanes),
-                                           index(b, lanes));
+            Value lower = index(b, 0), upper = index(b, wideTiles * lanes),
+                  step = index(b, lanes);
+            auto cols = scf::ForOp::create(b, loc, lower, upper, step);
             OpBuilder::InsertionGuard guard(b);
             b.setInsertionPoint(cols.getBody()->getTerminator());
             emitTile(b, nco, cols.getInductionVar(), lanes, /*wide=*/true);

@@ -146,11 +146,11 @@ void buildAccumulation(OpBuilder &b, func::FuncOp func, const KernelSpec &spec,
               highWord = arith::AndIOp::create(
                   b, loc, arith::ShLIOp::create(b, loc, wide, splat(19)),
                   fields);
+              Value up = splat(28), down = splat(5); // in this order
               lowWord = arith::AndIOp::create(
                   b, loc,
                   arith::ShRSIOp::create(
-                      b, loc, arith::ShLIOp::create(b, loc, wide, splat(28)),
-                      splat(5)),
+                      b, loc, arith::ShLIOp::create(b, loc, wide, up), down),
                   fields);
             } else if (nibbles) {
               Value bytes = vector::LoadOp::create(
