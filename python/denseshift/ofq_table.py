@@ -232,7 +232,8 @@ def render(result):
     lines = [
         "## 2-bit vision transformers with OFQ (StatsQ, CGA, QKR)", "",
         f"Generated {result['generated']} by `{result['command']}` on {result['machine']['cpu']} "
-        f"({result['wall_minutes']:.0f} min of training in this invocation). "
+        f"({result['train_minutes']:.0f} min of QAT runs in all, one core each; "
+        f"{result['wall_minutes']:.0f} min for this invocation). "
         f"Model: the ViT of `denseshift/vit.py` (7x7 patches, width 48, 3 blocks, 3 heads), "
         f"float-trained for {p['float_epochs']} epochs on {p['float_limit']} images to "
         f"{pct(result['float_top1'])}% top-1; every configuration quantizes that model's "
@@ -284,6 +285,8 @@ def plot(result, path):
             continue
         ax.plot(range(1, len(r["oscillating_curve"]) + 1), [100 * v for v in r["oscillating_curve"]],
                 marker="o", label=r["label"])
+    epochs = max((len(r["oscillating_curve"]) for r in result["rows"]), default=1)
+    ax.set_xticks(range(1, epochs + 1))
     ax.set_xlabel("epoch (last: anneal phase)")
     ax.set_ylabel("oscillating weights %")
     ax.set_yscale("log")
@@ -329,6 +332,7 @@ def run(args, argv):
         "protocol": {**{k: getattr(args, k) for k in PROTOCOL_KEYS}, "seeds": args.seeds},
         "float_top1": float_top1, "test_images": len(test_x), "rows": rows,
         "verdicts": verdicts(rows, args.seeds), "compiled": compiled,
+        "train_minutes": sum(r["minutes"] * len(args.seeds) for r in rows),
         "wall_minutes": (time.time() - started) / 60}
     if not args.no_plot:
         os.makedirs(args.docs, exist_ok=True)
