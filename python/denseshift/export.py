@@ -1564,6 +1564,12 @@ def export_model(model, batch=1, header=(), input_shape=None, input_dtype="float
     if not isinstance(batch, int) or batch <= 0:
         raise ExportError("--batch must be a positive integer")
     input_shape = INPUT_SHAPE if input_shape is None else parse_shape(input_shape)
+    training_form = [n for n, m in model.named_modules()
+                     if type(m).__name__ in ("QuantLinear", "QKReparamAttention")]
+    if training_form:
+        raise ExportError(f"{training_form[0]} is an OFQ training layer ({len(training_form)} in "
+                          "the model): call denseshift.ofq.deployable(model) first, which turns "
+                          "them into the shift/linear layers the exporter reads")
     try:
         return Exporter(model, batch, input_shape, input_dtype).run(header)
     except ExportError:

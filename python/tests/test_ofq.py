@@ -179,6 +179,13 @@ def test_deployable_model_computes_the_same_bits(grid, bits, scale, qkr):
     assert shift_layers == ((5 if qkr else 6) * 2 if grid == "pow2" else 0)
 
 
+def test_exporting_the_training_form_says_to_deploy_first():
+    from denseshift.export import ExportError
+    model = ofq.quantize_vit(tiny_vit(), "pow2", 2, "stats", qkr=True).eval()
+    with pytest.raises(ExportError, match=r"OFQ training layer .*ofq.deployable\(model\) first"):
+        export_model(model, 1, input_shape=(1, 28, 28))
+
+
 def test_bad_configurations_are_errors():
     with pytest.raises(ofq.OFQError, match="unknown grid"):
         ofq.quantize_vit(tiny_vit(), "ternary")
