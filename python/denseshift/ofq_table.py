@@ -6,7 +6,7 @@
    augmentation) into OUT/fp32: OFQ quantizes a trained float model.
 2. For every configuration and seed, quantizes a copy (:mod:`denseshift.ofq`)
    and trains it: ``--qat-epochs`` with a cosine learning rate from
-   ``--qat-lr``, then ``--anneal-epochs`` at ``--anneal-lr`` -- with CGA the
+   ``--qat-lr`` (images augmented as by ``train --augment``), then ``--anneal-epochs`` at ``--anneal-lr`` -- with CGA the
    confident weights are frozen in that phase, without it every weight
    trains, so each configuration gets the same steps.  The oscillation
    metric is recorded every step.  A finished run (OUT/<config>/seed<k>/
@@ -240,7 +240,7 @@ def render(result):
         f"block weights (patch embedding and head stay float, activations f32) and trains "
         f"{p['qat_epochs']} epochs (cosine from {p['qat_lr']}) plus {p['anneal_epochs']} at "
         f"{p['anneal_lr']} (with CGA: only weights within {p['boundary']} of a threshold train) "
-        f"on {p['limit']} images; top-1 on {result['test_images']} test images; "
+        f"on {p['limit']} images (2-pixel shifts and flips); top-1 on {result['test_images']} test images; "
         f"seeds {', '.join(map(str, p['seeds']))}.", "",
         "| configuration | top-1 % (mean ± std) | per seed | before anneal | oscillating weights, last QAT epoch | after anneal |",
         "|---|---|---|---|---|---|"]
