@@ -350,13 +350,6 @@ def deployable(model):
             with torch.no_grad():
                 qk = _deployed_linear(m.quantizer, m.product(), None)
             _set(model, name, DeployedQKAttention(qk, m.v, m.proj, m.heads, m.head_dim, m.scale))
-    return deployable_check(model)
-
-
-def deployable_check(model):
-    left = [n for n, m in model.named_modules() if isinstance(m, (QuantLinear, QKReparamAttention))]
-    if left:
-        raise OFQError(f"layers left quantized: {left}")    # pragma: no cover
     return model
 
 

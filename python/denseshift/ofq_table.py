@@ -24,6 +24,7 @@ import argparse
 import json
 import os
 import time
+from types import SimpleNamespace
 
 import numpy as np
 import torch
@@ -35,7 +36,7 @@ from .data import DATA_DIR, DatasetError, load_split
 from .report import agreement_lines, compiled_agreement, table_main, train_or_skip, write_section
 from .seeds_table import mean_std, paired
 from .table import DOCS_DIR, machine
-from .train import augment, evaluate
+from .train import augment, evaluate, learning_rate
 
 # (name, label, grid, bits, scale, cga, qkr)
 CONFIGS = tuple(
@@ -134,10 +135,6 @@ def quantized_model(float_path, config):
     return ofq.quantize_vit(model, grid, bits, scale, qkr)
 
 
-def _lr(base, step, total):
-    return 0.5 * base * (1.0 + np.cos(np.pi * min(step, total) / max(total, 1)))
-
-
 def qat(model, config, args, seed, data, log):
     """Train one configuration; returns the result record."""
     train_x, train_y, test_x, test_y = data
@@ -147,7 +144,7 @@ def qat(model, config, args, seed, data, log):
     tracker = ofq.OscillationTracker(model)
     cga = ofq.ConfidenceGuidedAnnealing(model, args.boundary) if use_cga else None
     steps_per_epoch = (len(train_x) + args.batch - 1) // args.batch
-    main_steps = args.qat_epochs * steps_per_epoch
+    cosine = SimpleNamespace(schedule="cosine", lr=args.qat_lr, epochs=args.qat_epochs)
     epochs, step, started = [], 0, time.time()
     for epoch in range(1, args.qat_epochs + args.anneal_epochs + 1):
         annealing = epoch > args.qat_epochs
@@ -157,7 +154,7 @@ def qat(model, config, args, seed, data, log):
         total_loss, trainable = 0.0, []
         for start in range(0, len(train_x), args.batch):
             index = order[start:start + args.batch]
-            lr = args.anneal_lr if annealing else _lr(args.qat_lr, step, main_steps)
+            lr = args.anneal_lr if annealing else learning_rate(cosine, step, steps_per_epoch)
             for group in optimizer.param_groups:
                 group["lr"] = lr
             loss = F.cross_entropy(model(augment(train_x[index])), train_y[index])
