@@ -132,6 +132,12 @@ class Conv:
         self.dh, self.dw = parse_pair(args.dilation, "dilation")
         self.g = args.groups
         self.group_op = args.group_op
+        # The file layout of input, output and weights; the arithmetic below
+        # is NCHW whatever it is (io() converts at the edges).
+        self.layout = getattr(args, "layout", "nchw")
+        if self.layout == "nhwc" and self.g != 1 and not (
+                self.g == self.c == self.f):
+            sys.exit("gen_layer.py: --layout nhwc supports groups 1 and depthwise")
         if self.c % self.g or self.f % self.g:
             sys.exit("gen_layer.py: --groups must divide channels and filters")
         self.cg, self.fg = self.c // self.g, self.f // self.g
@@ -157,6 +163,13 @@ class Conv:
 
     def depthwise(self):
         return self.g > 1 and self.g == self.c and self.f == self.c
+
+    def io(self, array):
+        """An NCHW array in the file layout."""
+        return array.transpose(0, 2, 3, 1) if self.layout == "nhwc" else array
+
+    def io_shape(self, shape):
+        return tuple(self.io(np.empty(shape, dtype=np.uint8)).shape)
 
     def contract(self, x, w):
         """y[n, f, oh, ow] = sum x_padded * w in float64 (x, w any dtype)."""
@@ -188,6 +201,8 @@ class Conv:
         return per_channel.reshape(1, self.c, 1, 1)
 
     def mlir(self):
+        if self.layout == "nhwc":
+            return self._mlir_nhwc()
         n, c, f = self.n, self.c, self.f
         padded = (n, c, self.hp, self.wp)
         lines = ["  %zero = arith.constant 0.000000e+00 : f32"]
@@ -240,11 +255,44 @@ class Conv:
                 f"{tensor_type(weight.shape)}"]
         return head + lines + self._epilogue(out)
 
+    def _mlir_nhwc(self):
+        """linalg.conv_2d_nhwc_hwcf (weights KH x KW x C x F) or
+        linalg.depthwise_conv_2d_nhwc_hwc (KH x KW x C) on N x H x W x C."""
+        padded = (self.n, self.hp, self.wp, self.c)
+        inp = tensor_type(self.io_shape(self.in_shape))
+        lines = ["  %zero = arith.constant 0.000000e+00 : f32"]
+        x = "%x"
+        if self.ph or self.pw:
+            lines += [
+                f"  %padded = tensor.pad %x low[0, {self.ph}, {self.pw}, 0] "
+                f"high[0, {self.ph}, {self.pw}, 0] {{",
+                "  ^bb0(%i0: index, %i1: index, %i2: index, %i3: index):",
+                "    tensor.yield %zero : f32",
+                f"  }} : {inp} to {tensor_type(padded)}",
+            ]
+            x = "%padded"
+        attrs = (f"{{dilations = dense<[{self.dh}, {self.dw}]> : tensor<2xi64>, "
+                 f"strides = dense<[{self.sh}, {self.sw}]> : tensor<2xi64>}}")
+        out = tensor_type(self.io_shape(self.out_shape))
+        if self.depthwise():
+            weight = np.ascontiguousarray(self.weight[:, 0].transpose(1, 2, 0))
+            op = "linalg.depthwise_conv_2d_nhwc_hwc"
+        else:
+            weight = np.ascontiguousarray(self.weight.transpose(2, 3, 1, 0))
+            op = "linalg.conv_2d_nhwc_hwcf"
+        lines += self._fill("%init", out)
+        lines += [f"  %y = {op} {attrs} ins({x}, %w : {tensor_type(padded)}, "
+                  f"{tensor_type(weight.shape)}) outs(%init : {out}) -> {out}"]
+        head = [f"  %w = arith.constant dense<{hex_literal(weight)}> : "
+                f"{tensor_type(weight.shape)}"]
+        return head + lines + self._epilogue(out)
+
     def _epilogue(self, out):
         """The frontend's form of a bias add and an activation after a conv."""
         lines, y = [], "%y"
+        channel = "d3" if self.layout == "nhwc" else "d1"
         maps = ["affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>",
-                "affine_map<(d0, d1, d2, d3) -> (d1)>"]
+                f"affine_map<(d0, d1, d2, d3) -> ({channel})>"]
         par = '["parallel", "parallel", "parallel", "parallel"]'
         if self.bias is not None:
             bias = f"tensor<{self.f}xf32>"
@@ -440,6 +488,9 @@ def main():
                            "needs an output shaped like the input)")
     conv.add_argument("--activation", choices=["none", "relu", "relu6"], default="none",
                       help="then an activation (linalg.generic of maximumf/minimumf)")
+    conv.add_argument("--layout", choices=["nchw", "nhwc"], default="nchw",
+                      help="nhwc: linalg.conv_2d_nhwc_hwcf (or depthwise_conv_2d_nhwc_hwc), "
+                           "input, output and files N x H x W x C")
     conv.add_argument("--group-op", choices=["fgchw", "gfchw"], default="fgchw",
                       help="linalg.conv_2d_ngchw_* op for 1 < groups")
     fc = sub.add_parser("fc", help="fully connected: (MxK) @ (KxN)")
@@ -499,24 +550,27 @@ def main():
                      "mix; use a larger shape or fewer --special-count")
 
     os.makedirs(args.output_dir, exist_ok=True)
+    # Files in the layer's layout (NHWC convolutions); FC layers are as is.
+    io = layer.io if isinstance(layer, Conv) else (lambda a: a)
+    io_shape = layer.io_shape if isinstance(layer, Conv) else tuple
     spec = {k: v for k, v in vars(args).items() if k != "output_dir"}
     spec["emin"] = layer.emin
     body = layer.mlir()
     with open(os.path.join(args.output_dir, "layer.mlir"), "w") as f:
         f.write("// Generated by test/Integration/gen_layer.py: "
                 + json.dumps(spec, sort_keys=True) + "\n")
-        f.write(f"func.func @forward(%x: {tensor_type(layer.in_shape)}) -> "
-                f"{tensor_type(layer.out_shape)} {{\n")
+        f.write(f"func.func @forward(%x: {tensor_type(io_shape(layer.in_shape))}) -> "
+                f"{tensor_type(io_shape(layer.out_shape))} {{\n")
         f.write("\n".join(body) + "\n}\n")
-    x.astype("<f4").tofile(os.path.join(args.output_dir, "input.bin"))
-    expected.astype("<f8").tofile(os.path.join(args.output_dir, "expected.bin"))
+    io(x).astype("<f4").tofile(os.path.join(args.output_dir, "input.bin"))
+    io(expected).astype("<f8").tofile(os.path.join(args.output_dir, "expected.bin"))
     abs_tol = fast_abs_tol(layer, args.bits, args.format)
     with open(os.path.join(args.output_dir, "fast_abs_tol.txt"), "w") as f:
         f.write(f"{abs_tol!r}\n")
     summary = {
         "spec": spec,
-        "input_shape": list(layer.in_shape),
-        "output_shape": list(layer.out_shape),
+        "input_shape": list(io_shape(layer.in_shape)),
+        "output_shape": list(io_shape(layer.out_shape)),
         "expected_nan": int(np.isnan(expected).sum()),
         "expected_inf": int(np.isinf(expected).sum()),
         "expected_finite": int(np.isfinite(expected).sum()),

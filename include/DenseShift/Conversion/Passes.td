@@ -98,9 +98,8 @@ def ShiftOutlineKernels : Pass<"shift-outline-kernels", "ModuleOp"> {
   let summary = "Replace shift convolutions and matmuls by calls to kernels "
                 "on buffers";
   let description = [{
-    Runs on tensors, before bufferization. Every `shift.conv2d` in
-    `nchw_fchw` layout and every `shift.matmul` whose codes and alpha are
-    constants becomes
+    Runs on tensors, before bufferization. Every `shift.conv2d` and every
+    `shift.matmul` whose codes and alpha are constants becomes
 
     ```mlir
     %in = bufferization.to_buffer %x read_only : tensor<..> to memref<..>
@@ -117,6 +116,13 @@ def ShiftOutlineKernels : Pass<"shift-outline-kernels", "ModuleOp"> {
     shift ops are left for `convert-shift-to-linalg`. An `f32`
     `linalg.conv_2d_nchw_fchw` or `linalg.matmul` with constant weights (a
     layer that keeps float weights) gets a kernel with f32 weights.
+
+    The kernels are NCHW. A convolution in `nhwc_hwcf` layout (and an `f32`
+    `linalg.conv_2d_nhwc_hwcf`) calls the same kernel between two
+    `linalg.transpose`s, with its codes or weights permuted to FCHW at
+    compile time; a bias and a clamp after it are absorbed as in NCHW. Back
+    to back, the transposes of two NHWC layers cancel (canonicalization),
+    so an NHWC network runs NCHW between its layers.
 
     `strategy=auto` decides per layer: a layer with fewer than 16 MACs per
     weight (batch-1 fully connected layers) is bound by reading its codes
@@ -141,8 +147,10 @@ def ShiftOutlineKernels : Pass<"shift-outline-kernels", "ModuleOp"> {
   // The shift dialect for #shift.kernel: a float-only module has no shift op.
   let dependentDialects = ["mlir::bufferization::BufferizationDialect",
                            "mlir::func::FuncDialect",
+                           "mlir::linalg::LinalgDialect",
                            "mlir::memref::MemRefDialect",
-                           "mlir::shift::ShiftDialect"];
+                           "mlir::shift::ShiftDialect",
+                           "mlir::tensor::TensorDialect"];
 }
 
 def ConvertShiftToVector : Pass<"convert-shift-to-vector", "ModuleOp"> {

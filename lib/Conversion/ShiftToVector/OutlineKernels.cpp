@@ -1,7 +1,9 @@
 //===- OutlineKernels.cpp - shift ops to calls of kernels on buffers ------===//
 //
-// At the tensor level, replaces each shift.conv2d (NCHW) and shift.matmul that
-// has constant codes by a call to a kernel declaration on buffers. The body is
+// At the tensor level, replaces each shift.conv2d and shift.matmul that has
+// constant codes (and each linalg conv/matmul with constant f32 weights) by a
+// call to a kernel declaration on buffers; NHWC convolutions call the NCHW
+// kernels between two transposes. The body is
 // generated after bufferization by convert-shift-to-vector, so its scratch
 // allocations never meet the bufferization and deallocation passes.
 //
@@ -16,6 +18,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/AffineExpr.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
@@ -109,7 +112,7 @@ void setConvParams(KernelParams &params, DenseI64ArrayAttr strides,
 FailureOr<KernelParams> shiftKernelParams(Builder &b, Value codes, Value alpha,
                                           EncodingAttr encoding,
                                           const KernelRequest &request,
-                                          Value result) {
+                                          int64_t reuse) {
   DenseIntElementsAttr codesAttr;
   DenseFPElementsAttr alphaAttr;
   if (!matchPattern(codes, m_Constant(&codesAttr)) ||
@@ -129,14 +132,15 @@ FailureOr<KernelParams> shiftKernelParams(Builder &b, Value codes, Value alpha,
   params.codes = codesAttr;
   params.alpha = DenseFPElementsAttr::get(scaledType, ArrayRef(scaled));
   params.encoding = encoding;
-  params.strategy = layerStrategy(request, reuseOf(result));
+  params.strategy = layerStrategy(request, reuse);
   return params;
 }
 
-/// `x + bias[c]` over an NCHW tensor `x` with a constant f32 bias: the form
+/// `x + bias[c]` over a 4-d tensor `x` whose channels are dimension
+/// `channelDim` (1 for NCHW, 3 for NHWC) with a constant f32 bias: the form
 /// the frontend exports for a layer's bias (and folded BatchNorm shift).
-std::optional<DenseFPElementsAttr> matchBiasAdd(linalg::GenericOp generic,
-                                                Value x) {
+std::optional<DenseFPElementsAttr>
+matchBiasAdd(linalg::GenericOp generic, Value x, unsigned channelDim) {
   if (generic.getNumDpsInputs() != 2 || generic.getNumDpsInits() != 1 ||
       generic.getNumParallelLoops() != 4 || generic.getNumLoops() != 4)
     return std::nullopt;
@@ -146,7 +150,7 @@ std::optional<DenseFPElementsAttr> matchBiasAdd(linalg::GenericOp generic,
   SmallVector<AffineMap> maps = generic.getIndexingMapsArray();
   MLIRContext *ctx = generic.getContext();
   if (!maps[xIndex].isIdentity() || !maps[2].isIdentity() ||
-      maps[1 - xIndex] != AffineMap::get(4, 0, getAffineDimExpr(1, ctx)))
+      maps[1 - xIndex] != AffineMap::get(4, 0, getAffineDimExpr(channelDim, ctx)))
     return std::nullopt;
   DenseFPElementsAttr bias;
   if (!matchPattern(generic.getDpsInputOperand(1 - xIndex)->get(),
@@ -238,16 +242,17 @@ Value matchResidualAdd(Operation *op, Value x) {
 /// residual add (convolutions only; `residual` gets the shortcut), then a
 /// clamp, each the sole user of the value before it. Records them in
 /// `params` and returns the ops absorbed, in order (the call replaces the
-/// last).
+/// last). `channelDim` is the result's channel dimension.
 SmallVector<Operation *> absorbEpilogue(Builder &b, Operation *conv,
                                         KernelParams &params,
-                                        Value *residual = nullptr) {
+                                        Value *residual = nullptr,
+                                        unsigned channelDim = 1) {
   SmallVector<Operation *> absorbed = {conv};
   Value result = conv->getResult(0);
   if (linalg::GenericOp generic = soleGenericUser(result))
-    if (auto bias = matchBiasAdd(generic, result);
+    if (auto bias = matchBiasAdd(generic, result, channelDim);
         bias && bias->getType().getDimSize(0) ==
-                    cast<ShapedType>(result.getType()).getDimSize(1)) {
+                    cast<ShapedType>(result.getType()).getDimSize(channelDim)) {
       params.bias = *bias;
       absorbed.push_back(generic);
       result = generic->getResult(0);
@@ -293,16 +298,14 @@ func::FuncOp declareKernel(PatternRewriter &rewriter, ModuleOp module,
   return decl;
 }
 
-/// Declares the kernel and replaces `op` by the buffer call; a `residual`
-/// tensor (of the result's type) is passed after the output.
-void replaceWithKernelCall(PatternRewriter &rewriter, Operation *op,
-                           StringRef baseName, Value input,
-                           const KernelParams &params,
-                           const KernelRequest &request, Value residual = {}) {
-  Location loc = op->getLoc();
-  auto module = op->getParentOfType<ModuleOp>();
+/// Declares the kernel and calls it on `input`, giving a tensor of
+/// `resultType`; a `residual` tensor (of that type) is passed after the
+/// output.
+Value emitKernelCall(PatternRewriter &rewriter, Location loc, ModuleOp module,
+                     StringRef baseName, Value input,
+                     RankedTensorType resultType, const KernelParams &params,
+                     const KernelRequest &request, Value residual = {}) {
   auto inputType = cast<RankedTensorType>(input.getType());
-  auto resultType = cast<RankedTensorType>(op->getResult(0).getType());
   auto inMemref =
       MemRefType::get(inputType.getShape(), inputType.getElementType());
   auto outMemref =
@@ -324,8 +327,21 @@ void replaceWithKernelCall(PatternRewriter &rewriter, Operation *op,
     operands.push_back(bufferization::ToBufferOp::create(
         rewriter, loc, outMemref, residual, /*readOnly=*/true));
   func::CallOp::create(rewriter, loc, decl.getSymName(), TypeRange{}, operands);
-  rewriter.replaceOpWithNewOp<bufferization::ToTensorOp>(
-      op, resultType, outBuffer, /*restrict=*/true, /*writable=*/true);
+  return bufferization::ToTensorOp::create(rewriter, loc, resultType,
+                                           outBuffer, /*restrict=*/true,
+                                           /*writable=*/true);
+}
+
+/// Declares the kernel and replaces `op` by the buffer call.
+void replaceWithKernelCall(PatternRewriter &rewriter, Operation *op,
+                           StringRef baseName, Value input,
+                           const KernelParams &params,
+                           const KernelRequest &request, Value residual = {}) {
+  Value result = emitKernelCall(
+      rewriter, op->getLoc(), op->getParentOfType<ModuleOp>(), baseName, input,
+      cast<RankedTensorType>(op->getResult(0).getType()), params, request,
+      residual);
+  rewriter.replaceOp(op, result);
 }
 
 /// Replaces the last of `absorbed` by the kernel call and erases the rest.
@@ -339,6 +355,83 @@ void replaceChainWithKernelCall(PatternRewriter &rewriter,
                         request, residual);
   for (Operation *op : llvm::reverse(absorbed.drop_back()))
     rewriter.eraseOp(op);
+}
+
+/// linalg.transpose permutations (result dimension i is source dimension
+/// perm[i]) between the NHWC layout and the NCHW one the kernels implement,
+/// and from HWCF weights to FCHW.
+constexpr int64_t kNhwcToNchw[] = {0, 3, 1, 2};
+constexpr int64_t kNchwToNhwc[] = {0, 2, 3, 1};
+constexpr int64_t kHwcfToFchw[] = {3, 2, 0, 1};
+
+/// `type` with its dimensions permuted by `perm`.
+RankedTensorType permutedType(RankedTensorType type, ArrayRef<int64_t> perm) {
+  SmallVector<int64_t> shape;
+  for (int64_t d : perm)
+    shape.push_back(type.getDimSize(d));
+  return RankedTensorType::get(shape, type.getElementType());
+}
+
+/// The elements of a constant with its dimensions permuted by `perm`.
+template <typename T>
+DenseElementsAttr permuteElements(DenseElementsAttr attr,
+                                  ArrayRef<int64_t> perm) {
+  auto type = cast<RankedTensorType>(attr.getType());
+  auto resultType = permutedType(type, perm);
+  ArrayRef<int64_t> from = type.getShape();
+  SmallVector<int64_t> fromStrides(from.size(), 1);
+  for (int64_t d = int64_t(from.size()) - 2; d >= 0; --d)
+    fromStrides[d] = fromStrides[d + 1] * from[d + 1];
+  SmallVector<T> source(attr.getValues<T>());
+  SmallVector<T> result;
+  result.reserve(source.size());
+  ArrayRef<int64_t> to = resultType.getShape();
+  SmallVector<int64_t> index(to.size(), 0);
+  for (int64_t i = 0, e = resultType.getNumElements(); i < e; ++i) {
+    int64_t at = 0;
+    for (size_t d = 0; d < to.size(); ++d)
+      at += index[d] * fromStrides[perm[d]];
+    result.push_back(source[at]);
+    for (int64_t d = int64_t(to.size()) - 1; d >= 0 && ++index[d] == to[d]; --d)
+      index[d] = 0;
+  }
+  return DenseElementsAttr::get(resultType, ArrayRef<T>(result));
+}
+
+/// `value` transposed by `perm` (a linalg.transpose into a new tensor).
+Value transposeTensor(OpBuilder &b, Location loc, Value value,
+                      ArrayRef<int64_t> perm) {
+  auto type = permutedType(cast<RankedTensorType>(value.getType()), perm);
+  Value init = tensor::EmptyOp::create(b, loc, type.getShape(),
+                                       type.getElementType());
+  return linalg::TransposeOp::create(b, loc, value, init, perm)->getResult(0);
+}
+
+/// The NHWC form of a kernel call: transposes the NHWC `input` to NCHW,
+/// calls the NCHW kernel and transposes its result back, replacing the last
+/// of `absorbed` (the convolution and its epilogue ops) and erasing the
+/// rest. Between two NHWC layers the canonicalizer folds the back-to-back
+/// transposes away, so a network stays NCHW from layer to layer.
+void replaceNhwcChainWithKernelCall(PatternRewriter &rewriter,
+                                    ArrayRef<Operation *> absorbed,
+                                    Value input, const KernelParams &params,
+                                    const KernelRequest &request) {
+  Operation *last = absorbed.back();
+  Location loc = absorbed.front()->getLoc();
+  auto nhwcType = cast<RankedTensorType>(last->getResult(0).getType());
+  Value nchwInput = transposeTensor(rewriter, loc, input, kNhwcToNchw);
+  Value nchw = emitKernelCall(
+      rewriter, loc, last->getParentOfType<ModuleOp>(), "__shift_conv2d",
+      nchwInput, permutedType(nhwcType, kNhwcToNchw), params, request);
+  rewriter.replaceOp(last, transposeTensor(rewriter, loc, nchw, kNchwToNhwc));
+  for (Operation *op : llvm::reverse(absorbed.drop_back()))
+    rewriter.eraseOp(op);
+}
+
+/// MACs per weight of an NHWC convolution's result N x OH x OW x F.
+int64_t nhwcReuseOf(Value result) {
+  auto type = cast<ShapedType>(result.getType());
+  return type.getNumElements() / std::max<int64_t>(1, type.getDimSize(3));
 }
 
 /// A pattern that outlines `Op` with the pass's target and options.
@@ -356,8 +449,9 @@ struct OutlineConv2DPattern : KernelPattern<Conv2DOp> {
                                 PatternRewriter &rewriter) const override {
     if (!op.isNCHW())
       return rewriter.notifyMatchFailure(op, "only nchw_fchw has a kernel");
-    auto params = shiftKernelParams(rewriter, op.getCodes(), op.getAlpha(),
-                                    op.getEncoding(), request, op.getResult());
+    auto params =
+        shiftKernelParams(rewriter, op.getCodes(), op.getAlpha(),
+                          op.getEncoding(), request, reuseOf(op.getResult()));
     if (failed(params))
       return rewriter.notifyMatchFailure(op, "codes/alpha not constant");
     setConvParams(*params, op.getStridesAttr(), op.getDilationsAttr(),
@@ -367,6 +461,35 @@ struct OutlineConv2DPattern : KernelPattern<Conv2DOp> {
         absorbEpilogue(rewriter, op, *params, &residual);
     replaceChainWithKernelCall(rewriter, absorbed, "__shift_conv2d",
                                op.getInput(), *params, request, residual);
+    return success();
+  }
+};
+
+/// shift.conv2d (nhwc_hwcf, constant codes) → transpose to NCHW, call
+/// @__shift_conv2d_N, transpose back: the NCHW kernels with the codes
+/// permuted to FCHW at compile time. A per-channel bias and a clamp after
+/// the layer are absorbed as in NCHW; a residual add stays a separate loop.
+struct OutlineNhwcConv2DPattern : KernelPattern<Conv2DOp> {
+  using KernelPattern::KernelPattern;
+
+  LogicalResult matchAndRewrite(Conv2DOp op,
+                                PatternRewriter &rewriter) const override {
+    if (op.getLayout() != ConvLayout::nhwc_hwcf)
+      return rewriter.notifyMatchFailure(op, "not nhwc_hwcf");
+    auto params =
+        shiftKernelParams(rewriter, op.getCodes(), op.getAlpha(),
+                          op.getEncoding(), request, nhwcReuseOf(op.getResult()));
+    if (failed(params))
+      return rewriter.notifyMatchFailure(op, "codes/alpha not constant");
+    params->codes = cast<DenseIntElementsAttr>(
+        permuteElements<APInt>(params->codes, kHwcfToFchw));
+    setConvParams(*params, op.getStridesAttr(), op.getDilationsAttr(),
+                  op.getPaddingAttr(), op.getGroups());
+    SmallVector<Operation *> absorbed =
+        absorbEpilogue(rewriter, op, *params, /*residual=*/nullptr,
+                       /*channelDim=*/3);
+    replaceNhwcChainWithKernelCall(rewriter, absorbed, op.getInput(), *params,
+                                   request);
     return success();
   }
 };
@@ -400,6 +523,38 @@ struct OutlineFloatConv2DPattern : KernelPattern<linalg::Conv2DNchwFchwOp> {
         absorbEpilogue(rewriter, op, params, &residual);
     replaceChainWithKernelCall(rewriter, absorbed, "__shift_conv2d", input,
                                params, request, residual);
+    return success();
+  }
+};
+
+/// linalg.conv_2d_nhwc_hwcf with a constant f32 filter and a zero init →
+/// the f32 NCHW kernel between two transposes, the filter permuted to FCHW
+/// at compile time (a zero `tensor.pad` is folded as in NCHW).
+struct OutlineFloatNhwcConv2DPattern
+    : KernelPattern<linalg::Conv2DNhwcHwcfOp> {
+  using KernelPattern::KernelPattern;
+
+  LogicalResult matchAndRewrite(linalg::Conv2DNhwcHwcfOp op,
+                                PatternRewriter &rewriter) const override {
+    DenseFPElementsAttr weights;
+    if (!matchPattern(op.getInputs()[1], m_Constant(&weights)) ||
+        !weights.getElementType().isF32())
+      return rewriter.notifyMatchFailure(op, "filter is not an f32 constant");
+    if (!isZeroFill(op.getOutputs()[0]) || !hasStaticShapes(op))
+      return rewriter.notifyMatchFailure(op, "init or shapes unsupported");
+    SmallVector<int64_t> padding;
+    Value input = foldZeroPad(op.getInputs()[0], 1, 2, padding);
+    KernelParams params;
+    params.weights = cast<DenseFPElementsAttr>(
+        permuteElements<float>(weights, kHwcfToFchw));
+    params.strategy = layerStrategy(request, /*reuse=*/0);
+    setConvParams(params,
+                  rewriter.getDenseI64ArrayAttr(convAttr(op, "strides")),
+                  rewriter.getDenseI64ArrayAttr(convAttr(op, "dilations")),
+                  rewriter.getDenseI64ArrayAttr(padding), /*groups=*/1);
+    SmallVector<Operation *> absorbed = absorbEpilogue(
+        rewriter, op, params, /*residual=*/nullptr, /*channelDim=*/3);
+    replaceNhwcChainWithKernelCall(rewriter, absorbed, input, params, request);
     return success();
   }
 };
@@ -451,8 +606,9 @@ struct OutlineMatmulPattern : KernelPattern<MatmulOp> {
 
   LogicalResult matchAndRewrite(MatmulOp op,
                                 PatternRewriter &rewriter) const override {
-    auto params = shiftKernelParams(rewriter, op.getCodes(), op.getAlpha(),
-                                    op.getEncoding(), request, op.getResult());
+    auto params =
+        shiftKernelParams(rewriter, op.getCodes(), op.getAlpha(),
+                          op.getEncoding(), request, reuseOf(op.getResult()));
     if (failed(params))
       return rewriter.notifyMatchFailure(op, "codes/alpha not constant");
     replaceWithKernelCall(rewriter, op, "__shift_matmul", op.getInput(),
@@ -480,7 +636,8 @@ void mlir::shift::populateShiftOutlineKernelsPatterns(
     RewritePatternSet &patterns, const TargetInfo &target, KernelMode mode,
     KernelStrategy strategy) {
   KernelRequest request{target, mode, strategy};
-  patterns.add<OutlineConv2DPattern, OutlineFloatConv2DPattern,
+  patterns.add<OutlineConv2DPattern, OutlineNhwcConv2DPattern,
+               OutlineFloatConv2DPattern, OutlineFloatNhwcConv2DPattern,
                OutlineMatmulPattern, OutlineFloatMatmulPattern>(
       patterns.getContext(), request);
 }

@@ -25,15 +25,7 @@ func.func @conv(%x: tensor<1x2x5x5xf32>) -> tensor<1x3x5x5xf32> {
   return %y : tensor<1x3x5x5xf32>
 }
 
-// NHWC has no kernel: it stays for the reference lowering.
-// CHECK-LABEL: func.func @nhwc
-// CHECK: shift.conv2d
-func.func @nhwc(%x: tensor<1x5x5x2xf32>) -> tensor<1x3x3x3xf32> {
-  %c = arith.constant dense<1> : tensor<3x3x2x3xi8>
-  %a = arith.constant dense<1.0> : tensor<3xf32>
-  %y = shift.conv2d %x, %c, %a {encoding = #shift.encoding<bits = 2, zero_free = true, emin = 0>, layout = #shift.layout<nhwc_hwcf>, strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>} : tensor<1x5x5x2xf32>, tensor<3x3x2x3xi8>, tensor<3xf32> -> tensor<1x3x3x3xf32>
-  return %y : tensor<1x3x3x3xf32>
-}
+// NHWC convolutions: outline-nhwc.mlir.
 
 // Codes that are not constants stay too.
 // CHECK-LABEL: func.func @runtime_codes
