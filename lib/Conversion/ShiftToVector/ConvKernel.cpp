@@ -54,8 +54,16 @@ struct ConvGeometry {
   int64_t owBlocks, owPad; // width blocks of cols * lanes pixels
   int64_t ohBlocks, ohPad; // height blocks of hblock output rows
   int64_t hp, wq;          // padded height, width of one phase plane
+  // Output channels as the vector dimension (small maps, see
+  // chooseChannelVectors): a block is `rows` = k * lanes channels x
+  // `pixBlock` output pixels of the flattened OH x OW map, and the kernel's
+  // output is [n, g * blocks, pixPad, rows] (channels innermost).
+  bool channelVectors = false;
+  int64_t pixels = 0, pixBlock = 0, pixBlocks = 0, pixPad = 0;
 
   static ConvGeometry make(const KernelSpec &spec);
+  /// Switches to output-channel vectors where they waste fewer lanes.
+  void chooseChannelVectors(const KernelSpec &spec);
   /// All fields, for naming shared kernels and drivers.
   std::string key() const;
 };
@@ -68,6 +76,8 @@ std::string ConvGeometry::key() const {
      << dw << "p" << pt << "x" << pl << "x" << pb << "x" << pr << "_o" << oh
      << "x" << ow << "_v" << lanes << "r" << rows << "c" << cols << "h"
      << hblock;
+  if (channelVectors)
+    os << "_cv" << pixBlock;
   return text;
 }
 
@@ -112,6 +122,8 @@ ConvGeometry ConvGeometry::make(const KernelSpec &spec) {
   geo.owPad = geo.owBlocks * geo.cols * geo.lanes;
   geo.ohBlocks = llvm::divideCeil(geo.oh, geo.hblock);
   geo.ohPad = geo.ohBlocks * geo.hblock;
+  geo.pixels = geo.oh * geo.ow;
+  geo.chooseChannelVectors(spec);
   // Padded output rows read zero rows past the input's bottom padding.
   geo.hp = std::max(geo.h + geo.pt + geo.pb,
                     (geo.ohPad - 1) * geo.sh + (geo.kh - 1) * geo.dh + 1);
@@ -119,6 +131,50 @@ ConvGeometry ConvGeometry::make(const KernelSpec &spec) {
   geo.wq = std::max(geo.owPad + (geo.kw - 1) * geo.dw / geo.sw,
                     int64_t(llvm::divideCeil(wp, geo.sw)));
   return geo;
+}
+
+void ConvGeometry::chooseChannelVectors(const KernelSpec &spec) {
+  // Only on narrow maps, rows shorter than two full vectors (the 14x14, 7x7
+  // and 1x1 maps of ImageNet networks' deep layers on AVX2): wider maps
+  // fill their width vectors and keep the contiguous activation loads.
+  if (ow >= 2 * spec.lanes || fg < spec.lanes)
+    return;
+  // The same accumulator budget, spent on `pix` pixels x `vecs` channel
+  // vectors. With taps along the width, neighbouring pixels of a row share
+  // their broadcast activations (pixel i's tap kw + 1 is pixel i + 1's tap
+  // kw), so one channel vector and many pixels; a 1x1 kernel shares
+  // nothing, so two channel vectors (two weight loads serve all pixels)
+  // when that pads no channel.
+  // The pixel block in [budget / vecs / 2, budget / vecs] pads the map
+  // least (49 = 7 x 7 on AVX2); a map smaller than that (1x1) gets what
+  // the budget leaves as more channel vectors.
+  int64_t budget = spec.rows * spec.cols;
+  int64_t vecs = kw == 1 && fg % (2 * spec.lanes) == 0 ? 2 : 1;
+  auto padded = [&](int64_t p) { return llvm::divideCeil(pixels, p) * p; };
+  int64_t pix = std::min(budget / vecs, pixels);
+  for (int64_t p = pix; p >= std::max<int64_t>(1, budget / vecs / 2); --p)
+    if (padded(p) < padded(pix))
+      pix = p;
+  vecs = std::clamp<int64_t>(budget / pix, vecs, fg / spec.lanes);
+  int64_t channelRows = vecs * spec.lanes;
+  int64_t channelPad = llvm::alignTo(fg, channelRows);
+  // The useful share of the lanes computed, each way.
+  double widthUse = double(fg * pixels) / double(fgPad * ohPad * owPad);
+  double channelUse = double(fg * pixels) / double(channelPad * padded(pix));
+  if (channelUse <= widthUse)
+    return;
+  channelVectors = true;
+  lanes = spec.lanes;
+  rows = channelRows;
+  cols = hblock = 1;
+  fgPad = channelPad;
+  blocks = fgPad / rows;
+  pixBlock = pix;
+  pixPad = padded(pix);
+  pixBlocks = pixPad / pix;
+  owBlocks = 1;
+  owPad = ow;
+  ohBlocks = ohPad = oh;
 }
 
 /// Sign bit of a convolution raw code: codes are bit-packed at their width.
@@ -169,9 +225,98 @@ DenseElementsAttr floatWeightTable(OpBuilder &b, const KernelSpec &spec,
   return DenseElementsAttr::get(type, ArrayRef(table));
 }
 
+/// Builds the accumulation kernel with output-channel vectors: per block,
+/// `pixBlock` pixels x `rows / lanes` channel vectors of accumulators; per
+/// input channel and tap, one vector load of the table's `rows` entries and
+/// one broadcast activation per pixel. Yp is [n, g * blocks, pixPad, rows].
+/// A 1x1 convolution is then a matrix product (F x C by C x OH*OW) with
+/// channel-vector weights and broadcast activations.
+void buildChannelAccumulation(OpBuilder &b, func::FuncOp func,
+                              const KernelSpec &spec, const ConvGeometry &geo,
+                              MacKind kind) {
+  Block *entry = &func.getBody().front();
+  b.setInsertionPointToStart(entry);
+  Location loc = func.getLoc();
+  KB k{b, loc};
+  Value xp = entry->getArgument(0), table = entry->getArgument(1),
+        yp = entry->getArgument(2);
+  auto vecType = VectorType::get({geo.lanes}, b.getF32Type());
+  Type tableElement = cast<MemRefType>(table.getType()).getElementType();
+  auto tableVecType = VectorType::get({geo.lanes}, tableElement);
+  int64_t vecs = geo.rows / geo.lanes, pix = geo.pixBlock;
+
+  k.loopNest(
+      {geo.n, geo.g, geo.blocks, geo.pixBlocks},
+      [&](OpBuilder &b, Location loc, ValueRange ivs) {
+        KB k{b, loc};
+        Value n = ivs[0], g = ivs[1], block = ivs[2];
+        Value p0 = k.mul(ivs[3], pix);
+        Value zero = k.splat(vecType, b.getF32FloatAttr(0));
+        // Where each pixel of the block reads: its first input row and its
+        // column in the phase planes. Pixels past the map (the last block's
+        // padding) read the last pixel's inputs; their outputs are dropped.
+        SmallVector<Value> rowOf, colOf;
+        for (int64_t i = 0; i < pix; ++i) {
+          Value p = k.addc(p0, i);
+          if (geo.pixels % pix)
+            p = arith::MinUIOp::create(b, loc, p, k.idx(geo.pixels - 1));
+          rowOf.push_back(k.mul(k.div(p, geo.ow), geo.sh));
+          colOf.push_back(k.rem(p, geo.ow));
+        }
+        // Accumulator (v, i): channel vector v, pixel p0 + i.
+        SmallVector<Value> init(vecs * pix, zero);
+        auto channelLoop = k.forLoop(
+            geo.cg, init,
+            [&](OpBuilder &b, Location loc, Value icg, ValueRange accs) {
+              KB k{b, loc};
+              SmallVector<Value> acc(accs.begin(), accs.end());
+              Value channel = k.add(k.mul(g, geo.cg), icg);
+              for (int64_t kh = 0; kh < geo.kh; ++kh) {
+                for (int64_t kw = 0; kw < geo.kw; ++kw) {
+                  int64_t phase = (kw * geo.dw) % geo.sw;
+                  int64_t shift = (kw * geo.dw) / geo.sw;
+                  SmallVector<Value> weights;
+                  for (int64_t v = 0; v < vecs; ++v)
+                    weights.push_back(vector::LoadOp::create(
+                        b, loc, tableVecType, table,
+                        ValueRange{g, block, icg, k.idx(kh), k.idx(kw),
+                                   k.idx(v * geo.lanes)}));
+                  for (int64_t i = 0; i < pix; ++i) {
+                    Value x = memref::LoadOp::create(
+                        b, loc, xp,
+                        ValueRange{n, channel, k.idx(phase),
+                                   k.addc(rowOf[i], kh * geo.dh),
+                                   k.addc(colOf[i], shift)});
+                    Value xs = vector::BroadcastOp::create(b, loc, vecType, x);
+                    for (int64_t v = 0; v < vecs; ++v) {
+                      Value &a = acc[v * pix + i];
+                      a = accumulate(k, spec, kind, a, xs, weights[v]);
+                    }
+                  }
+                }
+              }
+              scf::YieldOp::create(b, loc, acc);
+            });
+        Value outBlock = k.add(k.mul(g, geo.blocks), block);
+        for (int64_t v = 0; v < vecs; ++v)
+          for (int64_t i = 0; i < pix; ++i) {
+            Value acc = channelLoop.getResult(v * pix + i);
+            if (kind == MacKind::ExponentAdd)
+              acc = flushResidue(k, spec, acc);
+            vector::StoreOp::create(
+                b, loc, acc, yp,
+                ValueRange{n, outBlock, k.addc(p0, i), k.idx(v * geo.lanes)});
+          }
+      });
+  b.setInsertionPointToEnd(entry);
+  func::ReturnOp::create(b, loc);
+}
+
 /// Builds the accumulation kernel: (Xp, table, Yp) -> ().
 void buildAccumulation(OpBuilder &b, func::FuncOp func, const KernelSpec &spec,
                        const ConvGeometry &geo, MacKind kind) {
+  if (geo.channelVectors)
+    return buildChannelAccumulation(b, func, spec, geo, kind);
   Block *entry = &func.getBody().front();
   b.setInsertionPointToStart(entry);
   Location loc = func.getLoc();
@@ -265,7 +410,11 @@ LogicalResult kernel::generateConv2D(KernelSpec spec) {
 
   auto xpType = MemRefType::get({geo.n, geo.c, geo.sw, geo.hp, geo.wq}, f32);
   auto ypType =
-      MemRefType::get({geo.n, geo.g * geo.fgPad, geo.ohPad, geo.owPad}, f32);
+      geo.channelVectors
+          ? MemRefType::get(
+                {geo.n, geo.g * geo.blocks, geo.pixPad, geo.rows}, f32)
+          : MemRefType::get({geo.n, geo.g * geo.fgPad, geo.ohPad, geo.owPad},
+                            f32);
   SmallVector<int64_t> tableShape = {geo.g,  geo.blocks, geo.cg,
                                      geo.kh, geo.kw,     geo.rows};
   auto wordTableType = MemRefType::get(tableShape, i32);
@@ -494,6 +643,19 @@ LogicalResult kernel::generateConv2D(KernelSpec spec) {
         // 4. Scale each output channel by alpha * 2^emin if the exponent-add
         //    kernel ran (the f32 kernels' weights already hold alpha).
         Value ranExponentAdd = exponentAddRan(k, spec, safe);
+        // With channel vectors, an output row's accumulators are `rows`
+        // apart in Yp: gathered from a flat view of it.
+        Value ypFlat, gatherStride;
+        if (geo.channelVectors) {
+          ypFlat = memref::CollapseShapeOp::create(
+              b, loc, yp, SmallVector<ReassociationIndices>{{0, 1, 2, 3}});
+          SmallVector<int32_t> strides;
+          for (int64_t i = 0; i < geo.lanes; ++i)
+            strides.push_back(int32_t(i * geo.rows));
+          auto indexType = VectorType::get({geo.lanes}, b.getI32Type());
+          gatherStride = arith::ConstantOp::create(
+              b, loc, DenseElementsAttr::get(indexType, ArrayRef(strides)));
+        }
         k.loopNest({geo.n, geo.f}, [&](OpBuilder &b, Location loc,
                                        ValueRange nf) {
           KB k{b, loc};
@@ -511,13 +673,33 @@ LogicalResult kernel::generateConv2D(KernelSpec spec) {
           k.loopNest({geo.oh}, [&](OpBuilder &b, Location loc, ValueRange ohs) {
             KB k{b, loc};
             for (int64_t col = 0; col < geo.ow; col += geo.lanes) {
-              Value acc = vector::LoadOp::create(
-                  b, loc, vecType, yp,
-                  ValueRange{nf[0], channel, ohs[0], k.idx(col)});
-              Value scaled = arith::MulFOp::create(b, loc, acc, scales);
               SmallVector<Value> at = {nf[0], nf[1], ohs[0], k.idx(col)};
               int64_t valid = std::min<int64_t>(geo.lanes, geo.ow - col);
               auto maskType = VectorType::get({geo.lanes}, b.getI1Type());
+              Value acc;
+              if (geo.channelVectors) {
+                // Yp[n, block, oh * ow + col + i, r] for lane i (one
+                // statement per op: the IR order must not depend on the
+                // C++ compiler's argument evaluation order).
+                Value inGroup = k.rem(nf[1], geo.fg);
+                Value groupBlocks = k.mul(k.div(nf[1], geo.fg), geo.blocks);
+                Value outBlock = k.add(groupBlocks, k.div(inGroup, geo.rows));
+                Value pixel = k.addc(k.mul(ohs[0], geo.ow), col);
+                Value flat = k.mul(nf[0], geo.g * geo.blocks);
+                flat = k.mul(k.add(flat, outBlock), geo.pixPad);
+                flat = k.mul(k.add(flat, pixel), geo.rows);
+                flat = k.add(flat, k.rem(inGroup, geo.rows));
+                Value mask = vector::CreateMaskOp::create(
+                    b, loc, maskType, ValueRange{k.idx(valid)});
+                acc = vector::GatherOp::create(
+                    b, loc, vecType, ypFlat, ValueRange{flat}, gatherStride,
+                    mask, k.splat(vecType, b.getF32FloatAttr(0)));
+              } else {
+                acc = vector::LoadOp::create(
+                    b, loc, vecType, yp,
+                    ValueRange{nf[0], channel, ohs[0], k.idx(col)});
+              }
+              Value scaled = arith::MulFOp::create(b, loc, acc, scales);
               Value shortcut;
               if (spec.residual) {
                 Value residual = entry->getArgument(5 + !spec.bias.empty());
