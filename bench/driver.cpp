@@ -138,6 +138,7 @@ std::string escape(const std::string &s) {
 
 struct Layer {
   std::string dir, name, kind;
+  bool nhwc = false; // conv activations N x H x W x C in the files
   std::vector<long> inShape, outShape, weightShape, kernel, stride, pad;
   long groups = 1, macs = 0;
   std::vector<float> input, weight;
@@ -161,6 +162,7 @@ Layer loadLayer(const std::string &dir) {
     l.stride = jsonInts(meta, "stride");
     l.pad = jsonInts(meta, "pad");
     l.groups = std::atol(jsonField(meta, "groups").c_str());
+    l.nhwc = jsonString(meta, "layout") == "nhwc";
   }
   l.input = readArray<float>(dir + "/input.bin");
   // Only the oneDNN candidates need the f32 weights; models have none.
@@ -268,8 +270,14 @@ Candidate onednnConv(std::shared_ptr<Dnnl> d, const Layer &l, dnnl::algorithm al
     wdims = {g, o / g, i, l.weightShape[2], l.weightShape[3]};
     wtag = tag::goihw;
   }
-  dnnl::memory::desc srcAny(dims(l.inShape), dt::f32, tag::any);
-  dnnl::memory::desc dstAny(dims(l.outShape), dt::f32, tag::any);
+  // oneDNN's dims are N, C, H, W whatever the memory layout.
+  auto logical = [&](const std::vector<long> &shape) {
+    return l.nhwc ? dnnl::memory::dims{shape[0], shape[3], shape[1], shape[2]}
+                  : dims(shape);
+  };
+  tag userTag = l.nhwc ? tag::nhwc : tag::nchw;
+  dnnl::memory::desc srcAny(logical(l.inShape), dt::f32, tag::any);
+  dnnl::memory::desc dstAny(logical(l.outShape), dt::f32, tag::any);
   dnnl::memory::desc wAny(wdims, dt::f32, tag::any);
   dnnl::convolution_forward::desc desc(
       dnnl::prop_kind::forward_inference, algo, srcAny, wAny, dstAny,
@@ -277,9 +285,9 @@ Candidate onednnConv(std::shared_ptr<Dnnl> d, const Layer &l, dnnl::algorithm al
   dnnl::convolution_forward::primitive_desc pd(desc, d->engine);
 
   auto userSrc = std::make_shared<dnnl::memory>(
-      dnnl::memory::desc(dims(l.inShape), dt::f32, tag::nchw), d->engine);
+      dnnl::memory::desc(logical(l.inShape), dt::f32, userTag), d->engine);
   auto userDst = std::make_shared<dnnl::memory>(
-      dnnl::memory::desc(dims(l.outShape), dt::f32, tag::nchw), d->engine);
+      dnnl::memory::desc(logical(l.outShape), dt::f32, userTag), d->engine);
   dnnl::memory userW({wdims, dt::f32, wtag}, d->engine,
                      const_cast<float *>(l.weight.data()));
   auto w = std::make_shared<dnnl::memory>(prepare(*d, userW, pd.weights_desc()));
@@ -299,8 +307,8 @@ Candidate onednnConv(std::shared_ptr<Dnnl> d, const Layer &l, dnnl::algorithm al
 
   Candidate c;
   c.name = name;
-  c.info = std::string(pd.impl_info_str()) + (srcPlain ? " src:nchw" : " src:blocked") +
-           (dstPlain ? " dst:nchw" : " dst:blocked");
+  c.info = std::string(pd.impl_info_str()) + (srcPlain ? " src:plain" : " src:blocked") +
+           (dstPlain ? " dst:plain" : " dst:blocked");
   // Without reorders the input is staged into oneDNN's layout once, outside
   // the timed call; `in` is the same buffer on every call.
   auto staged = std::make_shared<const float *>(nullptr);

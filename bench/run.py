@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Benchmark of issue 5: every candidate of every layer, side by side.
+"""Benchmark of issues 5 and 8: every candidate of every layer, side by side.
 
     bench/run.py [--layers A,B,...] [--candidates ds-avx512,onednn-direct,...]
                  [--out DIR] [--quick] [--doc | --no-doc]
@@ -43,6 +43,9 @@ LAYER_RUNS = {
     "C-cached": ("C", False),  # same layer, weights left in cache by the previous call
     "D": ("D", False),
     "E": ("E", False),
+    "A-nhwc": ("A-nhwc", False),  # issue 8: layout and small maps
+    "F": ("F", False),
+    "G": ("G", False),
     "R20": ("R20", False),     # whole models (frontend), baseline the best PyTorch
     "R20-b32": ("R20-b32", False),
     "CNN": ("CNN", False),
@@ -189,6 +192,17 @@ class Compiler:
             return path
         if meta.get("groups", 1) > 1:
             return os.path.join(up, "depthwise.transform.mlir")
+        if meta.get("layout") == "nhwc":
+            # The same recipe on upstream's NHWC im2col: its matmul-like
+            # generic iterates (n, pixels, f, k), so the 8 x 16 block swaps.
+            text = open(os.path.join(up, "conv_im2col.transform.mlir")).read()
+            text = text.replace('ops{["linalg.conv_2d_nchw_fchw"]}',
+                                'ops{["linalg.conv_2d_nhwc_hwcf"]}')
+            text = text.replace("tile_sizes [1, 8, 16, 16]", "tile_sizes [1, 16, 8, 16]")
+            path = os.path.join(work, "conv_nhwc_im2col.transform.mlir")
+            with open(path, "w") as f:
+                f.write(text)
+            return path
         return os.path.join(up, "conv_im2col.transform.mlir")
 
 

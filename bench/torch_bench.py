@@ -48,6 +48,13 @@ def build(layer_dir, meta, variant="pytorch"):
                          .reshape(meta["weight_shape"]))
     if meta["kind"] == "conv":
         stride, pad, groups = tuple(meta["stride"]), tuple(meta["pad"]), meta["groups"]
+        if meta.get("layout") == "nhwc":
+            # NHWC data is a channels_last NCHW tensor to PyTorch; the result
+            # is viewed back as N x H x W x C (contiguous, no copy).
+            def conv_nhwc(t):
+                y = F.conv2d(t.permute(0, 3, 1, 2), w, None, stride, pad, 1, groups)
+                return y.permute(0, 2, 3, 1)
+            return x, conv_nhwc, "F.conv2d channels_last"
         return x, (lambda t: F.conv2d(t, w, None, stride, pad, 1, groups)), "F.conv2d"
     return x, (lambda t: F.linear(t, w)), "F.linear"
 
