@@ -394,6 +394,268 @@ void buildAccumulation(OpBuilder &b, func::FuncOp func, const KernelSpec &spec,
   func::ReturnOp::create(b, loc);
 }
 
+/// Driver step 1: copies the input once into a zero-padded buffer split
+/// into `stride_w` phase planes (so every strided row is contiguous),
+/// scanning it for the fast kernel's precondition. Returns {Xp, safe}.
+std::pair<Value, Value> stageConvInput(KB &k, const KernelSpec &spec,
+                                       const ConvGeometry &geo,
+                                       const DriverArgs &args,
+                                       MemRefType xpType) {
+  OpBuilder &b = k.b;
+  Location loc = k.loc;
+  Type f32 = b.getF32Type();
+  Value input = args.input, limit = args.limit;
+  // 1. Copy into the padded phase planes, scanning for the precondition.
+  //    Only padding must read as zero: without it, every position a
+  //    real output reads is copied, and what lies beyond feeds only the
+  //    dropped padding outputs (float ops on any bits do not trap).
+  //    Unit stride zeroes just the padding, in the copy loop; other
+  //    strides zero the whole buffer first.
+  bool padded = geo.pt || geo.pl || geo.pb || geo.pr;
+  Value xp =
+      padded && geo.sw != 1
+          ? k.zeroBuffer(xpType)
+          : memref::AllocOp::create(b, loc, xpType, b.getI64IntegerAttr(64))
+                .getResult();
+  Value safe;
+  if (geo.sw == 1) {
+    // Unit stride: one phase plane, so each input row is a contiguous
+    // run of the padded row. Whole vectors (a masked one for the
+    // tail), scanned lane-wise and reduced once.
+    auto vecType = VectorType::get({geo.lanes}, f32);
+    auto maskType = VectorType::get({geo.lanes}, b.getI1Type());
+    Value allSafe = k.splat(maskType, b.getBoolAttr(true));
+    Value zeros = k.splat(vecType, b.getF32FloatAttr(0));
+    // Zero vectors over columns [from, to) of xp[n, c, 0, row].
+    auto zeroSpan = [&](KB &k, ValueRange nc, Value row, int64_t from,
+                        int64_t to) {
+      for (int64_t col = from; col < to; col += geo.lanes) {
+        SmallVector<Value> at = {nc[0], nc[1], k.idx(0), row, k.idx(col)};
+        int64_t valid = std::min<int64_t>(geo.lanes, to - col);
+        if (valid == geo.lanes) {
+          vector::StoreOp::create(k.b, k.loc, zeros, xp, at);
+          continue;
+        }
+        Value mask = vector::CreateMaskOp::create(k.b, k.loc, maskType,
+                                                  ValueRange{k.idx(valid)});
+        vector::MaskedStoreOp::create(k.b, k.loc, xp, at, mask, zeros);
+      }
+    };
+    // Rows above and below the input (and the rows padding the
+    // height to whole output row blocks).
+    if (geo.hp > geo.h)
+      k.loopNest({geo.n, geo.c},
+                 [&](OpBuilder &b, Location loc, ValueRange nc) {
+                   KB k{b, loc};
+                   for (int64_t r = 0; r < geo.hp; ++r)
+                     if (r < geo.pt || r >= geo.pt + geo.h)
+                       zeroSpan(k, nc, k.idx(r), 0, geo.wq);
+                 });
+    SmallVector<Value> scan = k.loopNest(
+        {geo.n, geo.c, geo.h}, ValueRange{allSafe},
+        [&](OpBuilder &b, Location loc, ValueRange ivs, ValueRange iter) {
+          KB k{b, loc};
+          Value acc = iter[0];
+          Value row = k.addc(ivs[2], geo.pt);
+          // The left and right padding of this row.
+          zeroSpan(k, ivs, row, 0, geo.pl);
+          zeroSpan(k, ivs, row, geo.pl + geo.w, geo.wq);
+          for (int64_t col = 0; col < geo.w; col += geo.lanes) {
+            SmallVector<Value> from = {ivs[0], ivs[1], ivs[2], k.idx(col)};
+            SmallVector<Value> to = {ivs[0], ivs[1], k.idx(0), row,
+                                     k.idx(col + geo.pl)};
+            int64_t valid = std::min<int64_t>(geo.lanes, geo.w - col);
+            Value value;
+            if (valid == geo.lanes) {
+              value = vector::LoadOp::create(b, loc, vecType, input, from);
+              vector::StoreOp::create(b, loc, value, xp, to);
+            } else {
+              // Lanes past the row read as +0, which the scan accepts.
+              Value mask = vector::CreateMaskOp::create(
+                  b, loc, maskType, ValueRange{k.idx(valid)});
+              value = vector::MaskedLoadOp::create(b, loc, vecType, input, from,
+                                                   mask, zeros);
+              vector::MaskedStoreOp::create(b, loc, xp, to, mask, value);
+            }
+            if (spec.hasFallback())
+              acc = scanActivation(k, spec, value, acc, limit);
+          }
+          return scf::ValueVector{acc};
+        });
+    safe = vector::ReductionOp::create(b, loc, vector::CombiningKind::AND,
+                                       scan.front());
+  } else {
+    Value trueValue = arith::ConstantOp::create(b, loc, b.getBoolAttr(true));
+    SmallVector<Value> scan = k.loopNest(
+        {geo.n, geo.c, geo.h, geo.w}, ValueRange{trueValue},
+        [&](OpBuilder &b, Location loc, ValueRange ivs, ValueRange iter) {
+          KB k{b, loc};
+          Value value = memref::LoadOp::create(b, loc, input, ivs);
+          Value wp = k.addc(ivs[3], geo.pl);
+          Value phase = k.rem(wp, geo.sw);
+          Value row = k.addc(ivs[2], geo.pt);
+          Value col = k.div(wp, geo.sw);
+          memref::StoreOp::create(b, loc, value, xp,
+                                  ValueRange{ivs[0], ivs[1], phase, row, col});
+          if (!spec.hasFallback())
+            return scf::ValueVector{iter[0]};
+          return scf::ValueVector{
+              scanActivation(k, spec, value, iter[0], limit)};
+        });
+    safe = scan.front();
+  }
+
+  return {xp, safe};
+}
+
+/// Driver step 3, in the dispatch branch of its kernel: decodes the packed
+/// codes into `table`, shift words (`words`) or exact f32 weights
+/// alpha * s * 2^e.
+void decodeConvTable(OpBuilder &b, Location loc, const KernelSpec &spec,
+                     const ConvGeometry &geo, const DriverArgs &args,
+                     Value table, bool words) {
+  Type i32 = b.getI32Type();
+  Value packed = args.packed, alpha = args.alpha;
+  int64_t perChannel = geo.cg * geo.kh * geo.kw;
+  KB k{b, loc};
+  // The padding rows of each group's last block are left as they
+  // are: they feed only the dropped padding channels.
+  // Per output channel: its table position and alpha, then its
+  // weights.
+  k.loopNest({geo.f}, [&](OpBuilder &b, Location loc, ValueRange fs) {
+    KB k{b, loc};
+    Value f = fs[0];
+    Value group = k.div(f, geo.fg), inGroup = k.rem(f, geo.fg);
+    Value block = k.div(inGroup, geo.rows), r = k.rem(inGroup, geo.rows);
+    Value scale = memref::LoadOp::create(b, loc, alpha, ValueRange{f});
+    Value first = k.mul(f, perChannel);
+    k.loopNest({geo.cg, geo.kh, geo.kw}, [&](OpBuilder &b, Location loc,
+                                             ValueRange ivs) {
+      KB k{b, loc};
+      Value flat = k.add(
+          first,
+          k.add(k.mul(k.add(k.mul(ivs[0], geo.kh), ivs[1]), geo.kw), ivs[2]));
+      // A two-byte little-endian read holds the whole code.
+      Value bit = k.mul(flat, spec.encoding.getBits());
+      Value at = k.div(bit, 8);
+      auto byteAt = [&](Value index) -> Value {
+        return arith::ExtUIOp::create(
+            b, loc, i32,
+            memref::LoadOp::create(b, loc, packed, ValueRange{index}));
+      };
+      Value low = byteAt(at);
+      Value next = byteAt(k.addc(at, 1));
+      Value high = arith::ShLIOp::create(b, loc, next, k.i32(8));
+      Value pair = arith::OrIOp::create(b, loc, low, high);
+      Value offset = arith::IndexCastOp::create(b, loc, i32, k.rem(bit, 8));
+      Value shifted = arith::ShRUIOp::create(b, loc, pair, offset);
+      Value raw = arith::AndIOp::create(
+          b, loc, shifted, k.i32((1 << spec.encoding.getBits()) - 1));
+      SmallVector<Value> index = {group, block, ivs[0], ivs[1], ivs[2], r};
+      Value entry;
+      if (words) {
+        entry = decodeWord(k, spec, raw, convSignBit(spec));
+      } else {
+        Value unit = decodeWeight(k, spec, raw, convSignBit(spec));
+        entry = arith::MulFOp::create(b, loc, unit, scale);
+      }
+      memref::StoreOp::create(b, loc, entry, table, index);
+    });
+  });
+}
+
+/// Driver step 4: scales each output channel by alpha * 2^emin if the
+/// exponent-add kernel ran (the f32 kernels' weights already hold alpha),
+/// applies the epilogue and writes the NCHW output.
+void writeConvOutput(KB &k, const KernelSpec &spec, const ConvGeometry &geo,
+                     const DriverArgs &args, Value yp, Value ranExponentAdd) {
+  OpBuilder &b = k.b;
+  Location loc = k.loc;
+  Value output = args.output, alpha = args.alpha;
+  // 4. Scale each output channel by alpha * 2^emin if the exponent-add
+  //    kernel ran (the f32 kernels' weights already hold alpha).
+  // With channel vectors, an output row's accumulators are `rows`
+  // apart in Yp: gathered from a flat view of it.
+  Value ypFlat, gatherStride;
+  if (geo.channelVectors) {
+    ypFlat = memref::CollapseShapeOp::create(
+        b, loc, yp, SmallVector<ReassociationIndices>{{0, 1, 2, 3}});
+    SmallVector<int32_t> strides;
+    for (int64_t i = 0; i < geo.lanes; ++i)
+      strides.push_back(int32_t(i * geo.rows));
+    auto indexType = VectorType::get({geo.lanes}, b.getI32Type());
+    gatherStride = arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(indexType, ArrayRef(strides)));
+  }
+  k.loopNest({geo.n, geo.f}, [&](OpBuilder &b, Location loc, ValueRange nf) {
+    KB k{b, loc};
+    Value groupBase = k.mul(k.div(nf[1], geo.fg), geo.fgPad);
+    Value channel = k.add(groupBase, k.rem(nf[1], geo.fg));
+    Value layerAlpha = memref::LoadOp::create(b, loc, alpha, ValueRange{nf[1]});
+    Value scale = arith::SelectOp::create(b, loc, ranExponentAdd, layerAlpha,
+                                          k.f32(1.0f));
+    // Whole vectors along each output row (a masked store for the
+    // tail): left to itself, LLVM vectorizes across channels with
+    // gathers and scatters.
+    auto vecType = VectorType::get({geo.lanes}, b.getF32Type());
+    Value scales = vector::BroadcastOp::create(b, loc, vecType, scale);
+    k.loopNest({geo.oh}, [&](OpBuilder &b, Location loc, ValueRange ohs) {
+      KB k{b, loc};
+      for (int64_t col = 0; col < geo.ow; col += geo.lanes) {
+        SmallVector<Value> at = {nf[0], nf[1], ohs[0], k.idx(col)};
+        int64_t valid = std::min<int64_t>(geo.lanes, geo.ow - col);
+        auto maskType = VectorType::get({geo.lanes}, b.getI1Type());
+        Value acc;
+        if (geo.channelVectors) {
+          // Yp[n, block, oh * ow + col + i, r] for lane i (one
+          // statement per op: the IR order must not depend on the
+          // C++ compiler's argument evaluation order).
+          Value inGroup = k.rem(nf[1], geo.fg);
+          Value groupBlocks = k.mul(k.div(nf[1], geo.fg), geo.blocks);
+          Value outBlock = k.add(groupBlocks, k.div(inGroup, geo.rows));
+          Value pixel = k.addc(k.mul(ohs[0], geo.ow), col);
+          Value flat = k.mul(nf[0], geo.g * geo.blocks);
+          flat = k.mul(k.add(flat, outBlock), geo.pixPad);
+          flat = k.mul(k.add(flat, pixel), geo.rows);
+          flat = k.add(flat, k.rem(inGroup, geo.rows));
+          Value mask = vector::CreateMaskOp::create(b, loc, maskType,
+                                                    ValueRange{k.idx(valid)});
+          acc = vector::GatherOp::create(
+              b, loc, vecType, ypFlat, ValueRange{flat}, gatherStride, mask,
+              k.splat(vecType, b.getF32FloatAttr(0)));
+        } else {
+          acc = vector::LoadOp::create(
+              b, loc, vecType, yp,
+              ValueRange{nf[0], channel, ohs[0], k.idx(col)});
+        }
+        Value scaled = arith::MulFOp::create(b, loc, acc, scales);
+        Value shortcut;
+        if (spec.residual) {
+          Value residual = args.residual;
+          if (valid == geo.lanes) {
+            shortcut = vector::LoadOp::create(b, loc, vecType, residual, at);
+          } else {
+            Value mask = vector::CreateMaskOp::create(b, loc, maskType,
+                                                      ValueRange{k.idx(valid)});
+            shortcut = vector::MaskedLoadOp::create(
+                b, loc, vecType, residual, at, mask,
+                k.splat(vecType, b.getF32FloatAttr(0)));
+          }
+        }
+        if (spec.hasEpilogue())
+          scaled = applyEpilogue(k, spec, scaled, args.bias, nf[1], shortcut);
+        if (valid == geo.lanes) {
+          vector::StoreOp::create(b, loc, scaled, output, at);
+          continue;
+        }
+        Value mask = vector::CreateMaskOp::create(b, loc, maskType,
+                                                  ValueRange{k.idx(valid)});
+        vector::MaskedStoreOp::create(b, loc, output, at, mask, scaled);
+      }
+    });
+  });
+}
+
 } // namespace
 
 LogicalResult kernel::generateConv2D(KernelSpec spec) {
@@ -405,14 +667,13 @@ LogicalResult kernel::generateConv2D(KernelSpec spec) {
   if (geo.f % geo.g != 0 || geo.c != geo.cg * geo.g)
     return layer.emitError("inconsistent convolution kernel description");
   OpBuilder b(layer.getContext());
-  Location loc = layer.getLoc();
   Type f32 = b.getF32Type(), i32 = b.getI32Type();
 
   auto xpType = MemRefType::get({geo.n, geo.c, geo.sw, geo.hp, geo.wq}, f32);
   auto ypType =
       geo.channelVectors
-          ? MemRefType::get(
-                {geo.n, geo.g * geo.blocks, geo.pixPad, geo.rows}, f32)
+          ? MemRefType::get({geo.n, geo.g * geo.blocks, geo.pixPad, geo.rows},
+                            f32)
           : MemRefType::get({geo.n, geo.g * geo.fgPad, geo.ohPad, geo.owPad},
                             f32);
   SmallVector<int64_t> tableShape = {geo.g,  geo.blocks, geo.cg,
@@ -444,296 +705,45 @@ LogicalResult kernel::generateConv2D(KernelSpec spec) {
                            (spec.fastMode ? "_fast" : "");
   driverKey += epilogueKey(spec) + "_driver";
   auto alphaType = RankedTensorType::get({geo.f}, f32);
+  // The driver: the shared skeleton (buildDriver) with the convolution's
+  // staging, tables and output.
+  DriverRecipe recipe;
+  recipe.accumulators = ypType;
+  recipe.stage = [&](KB &k, const DriverArgs &args) {
+    return stageConvInput(k, spec, geo, args, xpType);
+  };
+  // 2. The tables the kernels read: shift words for the exponent add, exact
+  //    f32 weights alpha * s * 2^e otherwise, decoded from the packed codes
+  //    in the branch that calls their kernel (so a call decodes one table,
+  //    not both). f32-weight layers pass their table in place of packed
+  //    codes.
+  recipe.scratch = [&](KB &k, const DriverArgs &) {
+    auto newTable = [&](MemRefType type) -> Value {
+      return memref::AllocOp::create(k.b, k.loc, type,
+                                     k.b.getI64IntegerAttr(64));
+    };
+    Value wordTable = wordTables ? newTable(wordTableType) : Value();
+    Value weightTable =
+        weightTables && !spec.isFloat() ? newTable(weightTableType) : Value();
+    return SmallVector<Value>{wordTable, weightTable};
+  };
+  recipe.weights = [&](OpBuilder &b, Location loc, const DriverArgs &args,
+                       MacKind kind, ArrayRef<Value> tables) {
+    bool words = kind == MacKind::ExponentAdd;
+    Value table = words ? tables[0] : spec.isFloat() ? args.packed : tables[1];
+    if (!spec.isFloat())
+      decodeConvTable(b, loc, spec, geo, args, table, words);
+    return SmallVector<Value>{table};
+  };
+  recipe.epilogue = [&](KB &k, const DriverArgs &args, Value yp,
+                        Value ranExponentAdd) {
+    writeConvOutput(k, spec, geo, args, yp, ranExponentAdd);
+  };
   defineWithSharedDriver(
       spec, "conv2d", driverKey,
       spec.isFloat() ? floatWeightTable(b, spec, geo, tableShape)
                      : packCodes(b, spec),
       DenseElementsAttr::get(alphaType, ArrayRef(spec.alpha)),
-      [&](func::FuncOp driver) {
-        Block *entry = &driver.getBody().front();
-        b.setInsertionPointToStart(entry);
-        KB k{b, loc};
-        Value input = entry->getArgument(0), output = entry->getArgument(1),
-              packed = entry->getArgument(2), alpha = entry->getArgument(3),
-              limit = entry->getArgument(4);
-
-        // 1. Copy into the padded phase planes, scanning for the precondition.
-        //    Only padding must read as zero: without it, every position a
-        //    real output reads is copied, and what lies beyond feeds only the
-        //    dropped padding outputs (float ops on any bits do not trap).
-        //    Unit stride zeroes just the padding, in the copy loop; other
-        //    strides zero the whole buffer first.
-        bool padded = geo.pt || geo.pl || geo.pb || geo.pr;
-        Value xp = padded && geo.sw != 1
-                       ? k.zeroBuffer(xpType)
-                       : memref::AllocOp::create(b, loc, xpType,
-                                                 b.getI64IntegerAttr(64))
-                             .getResult();
-        Value safe;
-        if (geo.sw == 1) {
-          // Unit stride: one phase plane, so each input row is a contiguous
-          // run of the padded row. Whole vectors (a masked one for the
-          // tail), scanned lane-wise and reduced once.
-          auto vecType = VectorType::get({geo.lanes}, f32);
-          auto maskType = VectorType::get({geo.lanes}, b.getI1Type());
-          Value allSafe = k.splat(maskType, b.getBoolAttr(true));
-          Value zeros = k.splat(vecType, b.getF32FloatAttr(0));
-          // Zero vectors over columns [from, to) of xp[n, c, 0, row].
-          auto zeroSpan = [&](KB &k, ValueRange nc, Value row, int64_t from,
-                              int64_t to) {
-            for (int64_t col = from; col < to; col += geo.lanes) {
-              SmallVector<Value> at = {nc[0], nc[1], k.idx(0), row, k.idx(col)};
-              int64_t valid = std::min<int64_t>(geo.lanes, to - col);
-              if (valid == geo.lanes) {
-                vector::StoreOp::create(k.b, k.loc, zeros, xp, at);
-                continue;
-              }
-              Value mask = vector::CreateMaskOp::create(
-                  k.b, k.loc, maskType, ValueRange{k.idx(valid)});
-              vector::MaskedStoreOp::create(k.b, k.loc, xp, at, mask, zeros);
-            }
-          };
-          // Rows above and below the input (and the rows padding the
-          // height to whole output row blocks).
-          if (geo.hp > geo.h)
-            k.loopNest({geo.n, geo.c},
-                       [&](OpBuilder &b, Location loc, ValueRange nc) {
-                         KB k{b, loc};
-                         for (int64_t r = 0; r < geo.hp; ++r)
-                           if (r < geo.pt || r >= geo.pt + geo.h)
-                             zeroSpan(k, nc, k.idx(r), 0, geo.wq);
-                       });
-          SmallVector<Value> scan = k.loopNest(
-              {geo.n, geo.c, geo.h}, ValueRange{allSafe},
-              [&](OpBuilder &b, Location loc, ValueRange ivs, ValueRange iter) {
-                KB k{b, loc};
-                Value acc = iter[0];
-                Value row = k.addc(ivs[2], geo.pt);
-                // The left and right padding of this row.
-                zeroSpan(k, ivs, row, 0, geo.pl);
-                zeroSpan(k, ivs, row, geo.pl + geo.w, geo.wq);
-                for (int64_t col = 0; col < geo.w; col += geo.lanes) {
-                  SmallVector<Value> from = {ivs[0], ivs[1], ivs[2],
-                                             k.idx(col)};
-                  SmallVector<Value> to = {ivs[0], ivs[1], k.idx(0), row,
-                                           k.idx(col + geo.pl)};
-                  int64_t valid = std::min<int64_t>(geo.lanes, geo.w - col);
-                  Value value;
-                  if (valid == geo.lanes) {
-                    value =
-                        vector::LoadOp::create(b, loc, vecType, input, from);
-                    vector::StoreOp::create(b, loc, value, xp, to);
-                  } else {
-                    // Lanes past the row read as +0, which the scan accepts.
-                    Value mask = vector::CreateMaskOp::create(
-                        b, loc, maskType, ValueRange{k.idx(valid)});
-                    value = vector::MaskedLoadOp::create(b, loc, vecType, input,
-                                                         from, mask, zeros);
-                    vector::MaskedStoreOp::create(b, loc, xp, to, mask, value);
-                  }
-                  if (spec.hasFallback())
-                    acc = scanActivation(k, spec, value, acc, limit);
-                }
-                return scf::ValueVector{acc};
-              });
-          safe = vector::ReductionOp::create(b, loc, vector::CombiningKind::AND,
-                                             scan.front());
-        } else {
-          Value trueValue =
-              arith::ConstantOp::create(b, loc, b.getBoolAttr(true));
-          SmallVector<Value> scan = k.loopNest(
-              {geo.n, geo.c, geo.h, geo.w}, ValueRange{trueValue},
-              [&](OpBuilder &b, Location loc, ValueRange ivs, ValueRange iter) {
-                KB k{b, loc};
-                Value value = memref::LoadOp::create(b, loc, input, ivs);
-                Value wp = k.addc(ivs[3], geo.pl);
-                Value phase = k.rem(wp, geo.sw);
-                Value row = k.addc(ivs[2], geo.pt);
-                Value col = k.div(wp, geo.sw);
-                memref::StoreOp::create(
-                    b, loc, value, xp,
-                    ValueRange{ivs[0], ivs[1], phase, row, col});
-                if (!spec.hasFallback())
-                  return scf::ValueVector{iter[0]};
-                return scf::ValueVector{
-                    scanActivation(k, spec, value, iter[0], limit)};
-              });
-          safe = scan.front();
-        }
-
-        // 2. The tables the kernels read: shift words for the exponent add,
-        //    exact f32 weights alpha * s * 2^e otherwise, decoded from the
-        //    packed codes in the branch that calls their kernel (so a call
-        //    decodes one table, not both). f32-weight layers pass their
-        //    table in place of packed codes.
-        auto newTable = [&](MemRefType type) -> Value {
-          return memref::AllocOp::create(b, loc, type, b.getI64IntegerAttr(64));
-        };
-        Value wordTable = wordTables ? newTable(wordTableType) : Value();
-        Value weightTable = spec.isFloat() ? packed
-                            : weightTables ? newTable(weightTableType)
-                                           : Value();
-        int64_t perChannel = geo.cg * geo.kh * geo.kw;
-        auto decodeInto = [&](OpBuilder &b, Location loc, Value table,
-                              bool words) {
-          KB k{b, loc};
-          // The padding rows of each group's last block are left as they
-          // are: they feed only the dropped padding channels.
-          // Per output channel: its table position and alpha, then its
-          // weights.
-          k.loopNest({geo.f}, [&](OpBuilder &b, Location loc, ValueRange fs) {
-            KB k{b, loc};
-            Value f = fs[0];
-            Value group = k.div(f, geo.fg), inGroup = k.rem(f, geo.fg);
-            Value block = k.div(inGroup, geo.rows),
-                  r = k.rem(inGroup, geo.rows);
-            Value scale = memref::LoadOp::create(b, loc, alpha, ValueRange{f});
-            Value first = k.mul(f, perChannel);
-            k.loopNest({geo.cg, geo.kh, geo.kw}, [&](OpBuilder &b, Location loc,
-                                                     ValueRange ivs) {
-              KB k{b, loc};
-              Value flat = k.add(
-                  first,
-                  k.add(k.mul(k.add(k.mul(ivs[0], geo.kh), ivs[1]), geo.kw),
-                        ivs[2]));
-              // A two-byte little-endian read holds the whole code.
-              Value bit = k.mul(flat, spec.encoding.getBits());
-              Value at = k.div(bit, 8);
-              auto byteAt = [&](Value index) -> Value {
-                return arith::ExtUIOp::create(
-                    b, loc, i32,
-                    memref::LoadOp::create(b, loc, packed, ValueRange{index}));
-              };
-              Value low = byteAt(at);
-              Value next = byteAt(k.addc(at, 1));
-              Value high = arith::ShLIOp::create(b, loc, next, k.i32(8));
-              Value pair = arith::OrIOp::create(b, loc, low, high);
-              Value offset =
-                  arith::IndexCastOp::create(b, loc, i32, k.rem(bit, 8));
-              Value shifted = arith::ShRUIOp::create(b, loc, pair, offset);
-              Value raw = arith::AndIOp::create(
-                  b, loc, shifted, k.i32((1 << spec.encoding.getBits()) - 1));
-              SmallVector<Value> index = {group,  block,  ivs[0],
-                                          ivs[1], ivs[2], r};
-              Value entry;
-              if (words) {
-                entry = decodeWord(k, spec, raw, convSignBit(spec));
-              } else {
-                Value unit = decodeWeight(k, spec, raw, convSignBit(spec));
-                entry = arith::MulFOp::create(b, loc, unit, scale);
-              }
-              memref::StoreOp::create(b, loc, entry, table, index);
-            });
-          });
-        };
-
-        // 3. Accumulate with the fast kernel when the scan allows it.
-        Value yp =
-            memref::AllocOp::create(b, loc, ypType, b.getI64IntegerAttr(64));
-        emitDispatch(k, spec, safe,
-                     [&](OpBuilder &b, Location loc, MacKind kind) {
-                       bool words = kind == MacKind::ExponentAdd;
-                       Value table = words ? wordTable : weightTable;
-                       if (!spec.isFloat())
-                         decodeInto(b, loc, table, words);
-                       func::CallOp::create(b, loc, kernels[kind],
-                                            ValueRange{xp, table, yp});
-                     });
-
-        // 4. Scale each output channel by alpha * 2^emin if the exponent-add
-        //    kernel ran (the f32 kernels' weights already hold alpha).
-        Value ranExponentAdd = exponentAddRan(k, spec, safe);
-        // With channel vectors, an output row's accumulators are `rows`
-        // apart in Yp: gathered from a flat view of it.
-        Value ypFlat, gatherStride;
-        if (geo.channelVectors) {
-          ypFlat = memref::CollapseShapeOp::create(
-              b, loc, yp, SmallVector<ReassociationIndices>{{0, 1, 2, 3}});
-          SmallVector<int32_t> strides;
-          for (int64_t i = 0; i < geo.lanes; ++i)
-            strides.push_back(int32_t(i * geo.rows));
-          auto indexType = VectorType::get({geo.lanes}, b.getI32Type());
-          gatherStride = arith::ConstantOp::create(
-              b, loc, DenseElementsAttr::get(indexType, ArrayRef(strides)));
-        }
-        k.loopNest({geo.n, geo.f}, [&](OpBuilder &b, Location loc,
-                                       ValueRange nf) {
-          KB k{b, loc};
-          Value groupBase = k.mul(k.div(nf[1], geo.fg), geo.fgPad);
-          Value channel = k.add(groupBase, k.rem(nf[1], geo.fg));
-          Value layerAlpha =
-              memref::LoadOp::create(b, loc, alpha, ValueRange{nf[1]});
-          Value scale = arith::SelectOp::create(b, loc, ranExponentAdd,
-                                                layerAlpha, k.f32(1.0f));
-          // Whole vectors along each output row (a masked store for the
-          // tail): left to itself, LLVM vectorizes across channels with
-          // gathers and scatters.
-          auto vecType = VectorType::get({geo.lanes}, b.getF32Type());
-          Value scales = vector::BroadcastOp::create(b, loc, vecType, scale);
-          k.loopNest({geo.oh}, [&](OpBuilder &b, Location loc, ValueRange ohs) {
-            KB k{b, loc};
-            for (int64_t col = 0; col < geo.ow; col += geo.lanes) {
-              SmallVector<Value> at = {nf[0], nf[1], ohs[0], k.idx(col)};
-              int64_t valid = std::min<int64_t>(geo.lanes, geo.ow - col);
-              auto maskType = VectorType::get({geo.lanes}, b.getI1Type());
-              Value acc;
-              if (geo.channelVectors) {
-                // Yp[n, block, oh * ow + col + i, r] for lane i (one
-                // statement per op: the IR order must not depend on the
-                // C++ compiler's argument evaluation order).
-                Value inGroup = k.rem(nf[1], geo.fg);
-                Value groupBlocks = k.mul(k.div(nf[1], geo.fg), geo.blocks);
-                Value outBlock = k.add(groupBlocks, k.div(inGroup, geo.rows));
-                Value pixel = k.addc(k.mul(ohs[0], geo.ow), col);
-                Value flat = k.mul(nf[0], geo.g * geo.blocks);
-                flat = k.mul(k.add(flat, outBlock), geo.pixPad);
-                flat = k.mul(k.add(flat, pixel), geo.rows);
-                flat = k.add(flat, k.rem(inGroup, geo.rows));
-                Value mask = vector::CreateMaskOp::create(
-                    b, loc, maskType, ValueRange{k.idx(valid)});
-                acc = vector::GatherOp::create(
-                    b, loc, vecType, ypFlat, ValueRange{flat}, gatherStride,
-                    mask, k.splat(vecType, b.getF32FloatAttr(0)));
-              } else {
-                acc = vector::LoadOp::create(
-                    b, loc, vecType, yp,
-                    ValueRange{nf[0], channel, ohs[0], k.idx(col)});
-              }
-              Value scaled = arith::MulFOp::create(b, loc, acc, scales);
-              Value shortcut;
-              if (spec.residual) {
-                Value residual = entry->getArgument(5 + !spec.bias.empty());
-                if (valid == geo.lanes) {
-                  shortcut =
-                      vector::LoadOp::create(b, loc, vecType, residual, at);
-                } else {
-                  Value mask = vector::CreateMaskOp::create(
-                      b, loc, maskType, ValueRange{k.idx(valid)});
-                  shortcut = vector::MaskedLoadOp::create(
-                      b, loc, vecType, residual, at, mask,
-                      k.splat(vecType, b.getF32FloatAttr(0)));
-                }
-              }
-              if (spec.hasEpilogue())
-                scaled = applyEpilogue(
-                    k, spec, scaled,
-                    spec.bias.empty() ? Value() : entry->getArgument(5), nf[1],
-                    shortcut);
-              if (valid == geo.lanes) {
-                vector::StoreOp::create(b, loc, scaled, output, at);
-                continue;
-              }
-              Value mask = vector::CreateMaskOp::create(
-                  b, loc, maskType, ValueRange{k.idx(valid)});
-              vector::MaskedStoreOp::create(b, loc, output, at, mask, scaled);
-            }
-          });
-        });
-        b.setInsertionPointToEnd(entry);
-        for (Value buffer : {xp, wordTable, weightTable, yp})
-          if (buffer && buffer != packed)
-            memref::DeallocOp::create(b, loc, buffer);
-        func::ReturnOp::create(b, loc);
-      });
+      [&](func::FuncOp driver) { buildDriver(driver, spec, kernels, recipe); });
   return success();
 }

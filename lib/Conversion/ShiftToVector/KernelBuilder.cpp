@@ -339,6 +339,51 @@ void kernel::defineWithSharedDriver(const KernelSpec &spec, StringRef family,
   layer->removeAttr(kKernelAttrName);
 }
 
+void kernel::buildDriver(func::FuncOp driver, const KernelSpec &spec,
+                         const std::map<MacKind, func::FuncOp> &kernels,
+                         const DriverRecipe &recipe) {
+  OpBuilder b(driver.getContext());
+  Location loc = driver.getLoc();
+  Block *entry = &driver.getBody().front();
+  b.setInsertionPointToStart(entry);
+  KB k{b, loc};
+  DriverArgs args;
+  args.input = entry->getArgument(0);
+  args.output = entry->getArgument(1);
+  args.packed = entry->getArgument(2);
+  args.alpha = entry->getArgument(3);
+  args.limit = entry->getArgument(4);
+  unsigned next = 5;
+  if (!spec.bias.empty())
+    args.bias = entry->getArgument(next++);
+  if (spec.residual)
+    args.residual = entry->getArgument(next++);
+
+  Value staged, safe;
+  std::tie(staged, safe) = recipe.stage(k, args);
+  SmallVector<Value> scratch;
+  if (recipe.scratch)
+    scratch = recipe.scratch(k, args);
+  Value yp = memref::AllocOp::create(b, loc, recipe.accumulators,
+                                     b.getI64IntegerAttr(64));
+  emitDispatch(k, spec, safe, [&](OpBuilder &b, Location loc, MacKind kind) {
+    SmallVector<Value> operands = {staged};
+    llvm::append_range(operands, recipe.weights(b, loc, args, kind, scratch));
+    operands.push_back(yp);
+    func::CallOp::create(b, loc, kernels.at(kind), operands);
+  });
+  recipe.epilogue(k, args, yp, exponentAddRan(k, spec, safe));
+
+  b.setInsertionPointToEnd(entry);
+  SmallVector<Value> buffers = {staged};
+  llvm::append_range(buffers, scratch);
+  buffers.push_back(yp);
+  for (Value buffer : buffers)
+    if (buffer)
+      memref::DeallocOp::create(b, loc, buffer);
+  func::ReturnOp::create(b, loc);
+}
+
 std::string kernel::specKey(const KernelSpec &spec) {
   std::string key = "l" + std::to_string(spec.lanes) + "r" +
                     std::to_string(spec.rows) + "c" + std::to_string(spec.cols);

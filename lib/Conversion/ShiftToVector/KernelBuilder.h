@@ -20,6 +20,7 @@
 #include "mlir/IR/Builders.h"
 
 #include <cmath>
+#include <functional>
 #include <map>
 
 namespace mlir::shift::kernel {
@@ -209,6 +210,45 @@ struct KB {
 /// Returns the updated `safe` flag.
 Value scanActivation(KB &k, const KernelSpec &spec, Value value, Value safe,
                      Value limit);
+
+/// The arguments of every driver, as defineWithSharedDriver passes them.
+struct DriverArgs {
+  Value input, output;
+  Value packed;         ///< Packed codes, or the f32 weight table.
+  Value alpha;          ///< alpha * 2^emin per output channel.
+  Value limit;          ///< The scan's largest accepted |x| bit pattern (i32).
+  Value bias, residual; ///< Null without that epilogue.
+};
+
+/// What the drivers of the kernel families (conv2d, matmul) do differently.
+/// The skeleton, buildDriver, runs the steps in this order and does the
+/// rest:
+///   1. `stage` copies the input into the kernels' buffer (padded, phase
+///      split, ...), scanning it for the fast kernel's precondition, and
+///      returns {buffer, safe};
+///   2. `scratch` (optional) allocates per-call buffers, e.g. decoded weight
+///      tables (null entries allowed);
+///   3. the accumulators are allocated; in the dispatch branch of each
+///      kernel (emitDispatch) `weights` decodes what that kernel reads and
+///      returns its weight operands, and the kernel is called on
+///      (buffer, weights..., accumulators);
+///   4. `epilogue` gets the accumulators and whether the exponent-add kernel
+///      ran (alpha still to apply), and writes the output;
+///   5. every buffer of steps 1-3 is freed.
+struct DriverRecipe {
+  MemRefType accumulators;
+  std::function<std::pair<Value, Value>(KB &, const DriverArgs &)> stage;
+  std::function<SmallVector<Value>(KB &, const DriverArgs &)> scratch;
+  std::function<SmallVector<Value>(OpBuilder &, Location, const DriverArgs &,
+                                   MacKind, ArrayRef<Value>)>
+      weights;
+  std::function<void(KB &, const DriverArgs &, Value, Value)> epilogue;
+};
+
+/// Fills in the body of a new driver from `recipe`, calling `kernels`.
+void buildDriver(func::FuncOp driver, const KernelSpec &spec,
+                 const std::map<MacKind, func::FuncOp> &kernels,
+                 const DriverRecipe &recipe);
 
 /// Defines the outlined per-layer function `spec.func(input, output)` as a
 /// call of a driver shared by all layers of the same `driverKey`:

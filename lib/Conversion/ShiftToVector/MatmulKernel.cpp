@@ -205,56 +205,48 @@ void buildAccumulation(OpBuilder &b, func::FuncOp func, const KernelSpec &spec,
   func::ReturnOp::create(b, loc);
 }
 
-/// Builds the shared driver: (input, output, packed, alpha, scan limit).
-void buildDriver(OpBuilder &b, func::FuncOp driver, const KernelSpec &spec,
-                 const MatmulGeometry &geo,
-                 std::map<MacKind, func::FuncOp> &kernels, MemRefType xpType,
-                 MemRefType ypType) {
-  Location loc = driver.getLoc();
-  Block *entry = &driver.getBody().front();
-  b.setInsertionPointToStart(entry);
-  KB k{b, loc};
-  Value input = entry->getArgument(0), output = entry->getArgument(1),
-        packed = entry->getArgument(2), alpha = entry->getArgument(3),
-        limit = entry->getArgument(4);
-
-  // 1. Copy into the K-padded buffer, scanning for the precondition.
-  Value xp = k.zeroBuffer(xpType);
-  Value trueValue = arith::ConstantOp::create(b, loc, b.getBoolAttr(true));
-  auto scan = k.loopNest(
-      {geo.m, geo.k}, ValueRange{trueValue},
-      [&](OpBuilder &b, Location loc, ValueRange ivs, ValueRange iter) {
-        KB k{b, loc};
-        Value value = memref::LoadOp::create(b, loc, input, ivs);
-        memref::StoreOp::create(b, loc, value, xp, ivs);
-        if (!spec.hasFallback())
-          return scf::ValueVector{iter[0]};
-        return scf::ValueVector{scanActivation(k, spec, value, iter[0], limit)};
-      });
-  Value safe = scan.front();
-
-  // 2. Accumulate.
-  Value yp = memref::AllocOp::create(b, loc, ypType, b.getI64IntegerAttr(64));
-  emitDispatch(k, spec, safe, [&](OpBuilder &b, Location loc, MacKind kind) {
-    func::CallOp::create(b, loc, kernels[kind],
-                         ValueRange{xp, packed, alpha, yp});
-  });
-
-  // 3. Scale by alpha * 2^emin if the exponent-add kernel ran.
-  Value ranExponentAdd = exponentAddRan(k, spec, safe);
-  k.loopNest({geo.m, geo.n}, [&](OpBuilder &b, Location loc, ValueRange ivs) {
-    Value acc = memref::LoadOp::create(b, loc, yp, ivs);
-    Value rowAlpha = memref::LoadOp::create(b, loc, alpha, ValueRange{ivs[1]});
-    Value one = KB{b, loc}.f32(1.0f);
-    Value scale =
-        arith::SelectOp::create(b, loc, ranExponentAdd, rowAlpha, one);
-    memref::StoreOp::create(b, loc, arith::MulFOp::create(b, loc, acc, scale),
-                            output, ivs);
-  });
-  b.setInsertionPointToEnd(entry);
-  memref::DeallocOp::create(b, loc, xp);
-  memref::DeallocOp::create(b, loc, yp);
-  func::ReturnOp::create(b, loc);
+/// The driver's steps (buildDriver is the skeleton): copy into the K-padded
+/// buffer while scanning, kernels that decode their codes in the inner loop,
+/// then the rows scaled by alpha * 2^emin if the exponent-add kernel ran.
+DriverRecipe matmulRecipe(const KernelSpec &spec, const MatmulGeometry &geo,
+                          MemRefType xpType, MemRefType ypType) {
+  DriverRecipe recipe;
+  recipe.accumulators = ypType;
+  recipe.stage = [&spec, geo, xpType](KB &k, const DriverArgs &args) {
+    OpBuilder &b = k.b;
+    Value xp = k.zeroBuffer(xpType);
+    Value trueValue = arith::ConstantOp::create(b, k.loc, b.getBoolAttr(true));
+    auto scan = k.loopNest(
+        {geo.m, geo.k}, ValueRange{trueValue},
+        [&](OpBuilder &b, Location loc, ValueRange ivs, ValueRange iter) {
+          KB k{b, loc};
+          Value value = memref::LoadOp::create(b, loc, args.input, ivs);
+          memref::StoreOp::create(b, loc, value, xp, ivs);
+          if (!spec.hasFallback())
+            return scf::ValueVector{iter[0]};
+          return scf::ValueVector{
+              scanActivation(k, spec, value, iter[0], args.limit)};
+        });
+    return std::make_pair(xp, scan.front());
+  };
+  recipe.weights = [](OpBuilder &, Location, const DriverArgs &args, MacKind,
+                      ArrayRef<Value>) {
+    return SmallVector<Value>{args.packed, args.alpha};
+  };
+  recipe.epilogue = [geo](KB &k, const DriverArgs &args, Value yp,
+                          Value ranExponentAdd) {
+    k.loopNest({geo.m, geo.n}, [&](OpBuilder &b, Location loc, ValueRange ivs) {
+      Value acc = memref::LoadOp::create(b, loc, yp, ivs);
+      Value rowAlpha =
+          memref::LoadOp::create(b, loc, args.alpha, ValueRange{ivs[1]});
+      Value one = KB{b, loc}.f32(1.0f);
+      Value scale =
+          arith::SelectOp::create(b, loc, ranExponentAdd, rowAlpha, one);
+      memref::StoreOp::create(b, loc, arith::MulFOp::create(b, loc, acc, scale),
+                              args.output, ivs);
+    });
+  };
+  return recipe;
 }
 
 } // namespace
@@ -301,7 +293,8 @@ LogicalResult kernel::generateMatmul(KernelSpec spec) {
       DenseElementsAttr::get(RankedTensorType::get({geo.nPad}, f32),
                              ArrayRef(paddedAlpha)),
       [&](func::FuncOp driver) {
-        buildDriver(b, driver, spec, geo, kernels, xpType, ypType);
+        buildDriver(driver, spec, kernels,
+                    matmulRecipe(spec, geo, xpType, ypType));
       });
   return success();
 }

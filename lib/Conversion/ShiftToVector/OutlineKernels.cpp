@@ -139,8 +139,8 @@ FailureOr<KernelParams> shiftKernelParams(Builder &b, Value codes, Value alpha,
 /// `x + bias[c]` over a 4-d tensor `x` whose channels are dimension
 /// `channelDim` (1 for NCHW, 3 for NHWC) with a constant f32 bias: the form
 /// the frontend exports for a layer's bias (and folded BatchNorm shift).
-std::optional<DenseFPElementsAttr>
-matchBiasAdd(linalg::GenericOp generic, Value x, unsigned channelDim) {
+std::optional<DenseFPElementsAttr> matchBiasAdd(linalg::GenericOp generic,
+                                                Value x, unsigned channelDim) {
   if (generic.getNumDpsInputs() != 2 || generic.getNumDpsInits() != 1 ||
       generic.getNumParallelLoops() != 4 || generic.getNumLoops() != 4)
     return std::nullopt;
@@ -150,7 +150,8 @@ matchBiasAdd(linalg::GenericOp generic, Value x, unsigned channelDim) {
   SmallVector<AffineMap> maps = generic.getIndexingMapsArray();
   MLIRContext *ctx = generic.getContext();
   if (!maps[xIndex].isIdentity() || !maps[2].isIdentity() ||
-      maps[1 - xIndex] != AffineMap::get(4, 0, getAffineDimExpr(channelDim, ctx)))
+      maps[1 - xIndex] !=
+          AffineMap::get(4, 0, getAffineDimExpr(channelDim, ctx)))
     return std::nullopt;
   DenseFPElementsAttr bias;
   if (!matchPattern(generic.getDpsInputOperand(1 - xIndex)->get(),
@@ -327,8 +328,8 @@ Value emitKernelCall(PatternRewriter &rewriter, Location loc, ModuleOp module,
     operands.push_back(bufferization::ToBufferOp::create(
         rewriter, loc, outMemref, residual, /*readOnly=*/true));
   func::CallOp::create(rewriter, loc, decl.getSymName(), TypeRange{}, operands);
-  return bufferization::ToTensorOp::create(rewriter, loc, resultType,
-                                           outBuffer, /*restrict=*/true,
+  return bufferization::ToTensorOp::create(rewriter, loc, resultType, outBuffer,
+                                           /*restrict=*/true,
                                            /*writable=*/true);
 }
 
@@ -402,8 +403,8 @@ DenseElementsAttr permuteElements(DenseElementsAttr attr,
 Value transposeTensor(OpBuilder &b, Location loc, Value value,
                       ArrayRef<int64_t> perm) {
   auto type = permutedType(cast<RankedTensorType>(value.getType()), perm);
-  Value init = tensor::EmptyOp::create(b, loc, type.getShape(),
-                                       type.getElementType());
+  Value init =
+      tensor::EmptyOp::create(b, loc, type.getShape(), type.getElementType());
   return linalg::TransposeOp::create(b, loc, value, init, perm)->getResult(0);
 }
 
@@ -413,8 +414,8 @@ Value transposeTensor(OpBuilder &b, Location loc, Value value,
 /// rest. Between two NHWC layers the canonicalizer folds the back-to-back
 /// transposes away, so a network stays NCHW from layer to layer.
 void replaceNhwcChainWithKernelCall(PatternRewriter &rewriter,
-                                    ArrayRef<Operation *> absorbed,
-                                    Value input, const KernelParams &params,
+                                    ArrayRef<Operation *> absorbed, Value input,
+                                    const KernelParams &params,
                                     const KernelRequest &request) {
   Operation *last = absorbed.back();
   Location loc = absorbed.front()->getLoc();
@@ -476,9 +477,9 @@ struct OutlineNhwcConv2DPattern : KernelPattern<Conv2DOp> {
                                 PatternRewriter &rewriter) const override {
     if (op.getLayout() != ConvLayout::nhwc_hwcf)
       return rewriter.notifyMatchFailure(op, "not nhwc_hwcf");
-    auto params =
-        shiftKernelParams(rewriter, op.getCodes(), op.getAlpha(),
-                          op.getEncoding(), request, nhwcReuseOf(op.getResult()));
+    auto params = shiftKernelParams(rewriter, op.getCodes(), op.getAlpha(),
+                                    op.getEncoding(), request,
+                                    nhwcReuseOf(op.getResult()));
     if (failed(params))
       return rewriter.notifyMatchFailure(op, "codes/alpha not constant");
     params->codes = cast<DenseIntElementsAttr>(
@@ -494,67 +495,70 @@ struct OutlineNhwcConv2DPattern : KernelPattern<Conv2DOp> {
   }
 };
 
-/// linalg.conv_2d_nchw_fchw with a constant f32 filter and a zero init (a
-/// layer that keeps float weights) → call @__shift_conv2d_N with an f32
-/// kernel description: the same register-blocked kernels, with FMA. A zero
-/// `tensor.pad` producer is folded into the kernel's padding.
+/// The kernel description of a named f32 convolution with a constant filter
+/// and a zero init (a layer that keeps float weights), a zero `tensor.pad`
+/// of its spatial dimensions (hDim, wDim) folded into the padding; `input`
+/// gets the unpadded input.
+FailureOr<KernelParams> floatConvParams(linalg::LinalgOp op,
+                                        PatternRewriter &rewriter,
+                                        const KernelRequest &request,
+                                        unsigned hDim, unsigned wDim,
+                                        Value &input) {
+  DenseFPElementsAttr weights;
+  if (!matchPattern(op.getDpsInputs()[1], m_Constant(&weights)) ||
+      !weights.getElementType().isF32())
+    return rewriter.notifyMatchFailure(op, "filter is not an f32 constant");
+  if (!isZeroFill(op.getDpsInits()[0]) || !hasStaticShapes(op))
+    return rewriter.notifyMatchFailure(op, "init or shapes unsupported");
+  SmallVector<int64_t> padding;
+  input = foldZeroPad(op.getDpsInputs()[0], hDim, wDim, padding);
+  KernelParams params;
+  params.weights = weights;
+  params.strategy = layerStrategy(request, /*reuse=*/0);
+  setConvParams(params, rewriter.getDenseI64ArrayAttr(convAttr(op, "strides")),
+                rewriter.getDenseI64ArrayAttr(convAttr(op, "dilations")),
+                rewriter.getDenseI64ArrayAttr(padding), /*groups=*/1);
+  return params;
+}
+
+/// linalg.conv_2d_nchw_fchw with a constant f32 filter and a zero init →
+/// call @__shift_conv2d_N with an f32 kernel description: the same
+/// register-blocked kernels, with FMA.
 struct OutlineFloatConv2DPattern : KernelPattern<linalg::Conv2DNchwFchwOp> {
   using KernelPattern::KernelPattern;
 
   LogicalResult matchAndRewrite(linalg::Conv2DNchwFchwOp op,
                                 PatternRewriter &rewriter) const override {
-    DenseFPElementsAttr weights;
-    if (!matchPattern(op.getInputs()[1], m_Constant(&weights)) ||
-        !weights.getElementType().isF32())
-      return rewriter.notifyMatchFailure(op, "filter is not an f32 constant");
-    if (!isZeroFill(op.getOutputs()[0]) || !hasStaticShapes(op))
-      return rewriter.notifyMatchFailure(op, "init or shapes unsupported");
-    SmallVector<int64_t> padding;
-    Value input = foldZeroPad(op.getInputs()[0], 2, 3, padding);
-    KernelParams params;
-    params.weights = weights;
-    params.strategy = layerStrategy(request, /*reuse=*/0);
-    setConvParams(params,
-                  rewriter.getDenseI64ArrayAttr(convAttr(op, "strides")),
-                  rewriter.getDenseI64ArrayAttr(convAttr(op, "dilations")),
-                  rewriter.getDenseI64ArrayAttr(padding), /*groups=*/1);
+    Value input;
+    auto params = floatConvParams(op, rewriter, request, 2, 3, input);
+    if (failed(params))
+      return failure();
     Value residual;
     SmallVector<Operation *> absorbed =
-        absorbEpilogue(rewriter, op, params, &residual);
+        absorbEpilogue(rewriter, op, *params, &residual);
     replaceChainWithKernelCall(rewriter, absorbed, "__shift_conv2d", input,
-                               params, request, residual);
+                               *params, request, residual);
     return success();
   }
 };
 
 /// linalg.conv_2d_nhwc_hwcf with a constant f32 filter and a zero init →
 /// the f32 NCHW kernel between two transposes, the filter permuted to FCHW
-/// at compile time (a zero `tensor.pad` is folded as in NCHW).
-struct OutlineFloatNhwcConv2DPattern
-    : KernelPattern<linalg::Conv2DNhwcHwcfOp> {
+/// at compile time.
+struct OutlineFloatNhwcConv2DPattern : KernelPattern<linalg::Conv2DNhwcHwcfOp> {
   using KernelPattern::KernelPattern;
 
   LogicalResult matchAndRewrite(linalg::Conv2DNhwcHwcfOp op,
                                 PatternRewriter &rewriter) const override {
-    DenseFPElementsAttr weights;
-    if (!matchPattern(op.getInputs()[1], m_Constant(&weights)) ||
-        !weights.getElementType().isF32())
-      return rewriter.notifyMatchFailure(op, "filter is not an f32 constant");
-    if (!isZeroFill(op.getOutputs()[0]) || !hasStaticShapes(op))
-      return rewriter.notifyMatchFailure(op, "init or shapes unsupported");
-    SmallVector<int64_t> padding;
-    Value input = foldZeroPad(op.getInputs()[0], 1, 2, padding);
-    KernelParams params;
-    params.weights = cast<DenseFPElementsAttr>(
-        permuteElements<float>(weights, kHwcfToFchw));
-    params.strategy = layerStrategy(request, /*reuse=*/0);
-    setConvParams(params,
-                  rewriter.getDenseI64ArrayAttr(convAttr(op, "strides")),
-                  rewriter.getDenseI64ArrayAttr(convAttr(op, "dilations")),
-                  rewriter.getDenseI64ArrayAttr(padding), /*groups=*/1);
+    Value input;
+    auto params = floatConvParams(op, rewriter, request, 1, 2, input);
+    if (failed(params))
+      return failure();
+    params->weights = cast<DenseFPElementsAttr>(
+        permuteElements<float>(params->weights, kHwcfToFchw));
     SmallVector<Operation *> absorbed = absorbEpilogue(
-        rewriter, op, params, /*residual=*/nullptr, /*channelDim=*/3);
-    replaceNhwcChainWithKernelCall(rewriter, absorbed, input, params, request);
+        rewriter, op, *params, /*residual=*/nullptr, /*channelDim=*/3);
+    replaceNhwcChainWithKernelCall(rewriter, absorbed, input, *params, request);
     return success();
   }
 };
