@@ -225,24 +225,22 @@ DenseElementsAttr floatWeightTable(OpBuilder &b, const KernelSpec &spec,
   return DenseElementsAttr::get(type, ArrayRef(table));
 }
 
-/// Builds the accumulation kernel with output-channel vectors: per block,
+/// An accumulation kernel's operands (Xp, table, Yp) and vector types.
+struct AccumulationFrame {
+  Value xp, table, yp;
+  VectorType vecType, tableVecType;
+};
+
+/// The output-channel vector blocks: per block,
 /// `pixBlock` pixels x `rows / lanes` channel vectors of accumulators; per
 /// input channel and tap, one vector load of the table's `rows` entries and
 /// one broadcast activation per pixel. Yp is [n, g * blocks, pixPad, rows].
 /// A 1x1 convolution is then a matrix product (F x C by C x OH*OW) with
 /// channel-vector weights and broadcast activations.
-void buildChannelAccumulation(OpBuilder &b, func::FuncOp func,
-                              const KernelSpec &spec, const ConvGeometry &geo,
-                              MacKind kind) {
-  Block *entry = &func.getBody().front();
-  b.setInsertionPointToStart(entry);
-  Location loc = func.getLoc();
-  KB k{b, loc};
-  Value xp = entry->getArgument(0), table = entry->getArgument(1),
-        yp = entry->getArgument(2);
-  auto vecType = VectorType::get({geo.lanes}, b.getF32Type());
-  Type tableElement = cast<MemRefType>(table.getType()).getElementType();
-  auto tableVecType = VectorType::get({geo.lanes}, tableElement);
+void emitChannelBlocks(KB &k, const KernelSpec &spec, const ConvGeometry &geo,
+                       MacKind kind, const AccumulationFrame &frame) {
+  Value xp = frame.xp, table = frame.table, yp = frame.yp;
+  VectorType vecType = frame.vecType, tableVecType = frame.tableVecType;
   int64_t vecs = geo.rows / geo.lanes, pix = geo.pixBlock;
 
   k.loopNest(
@@ -308,24 +306,16 @@ void buildChannelAccumulation(OpBuilder &b, func::FuncOp func,
                 ValueRange{n, outBlock, k.addc(p0, i), k.idx(v * geo.lanes)});
           }
       });
-  b.setInsertionPointToEnd(entry);
-  func::ReturnOp::create(b, loc);
 }
 
-/// Builds the accumulation kernel: (Xp, table, Yp) -> ().
-void buildAccumulation(OpBuilder &b, func::FuncOp func, const KernelSpec &spec,
-                       const ConvGeometry &geo, MacKind kind) {
-  if (geo.channelVectors)
-    return buildChannelAccumulation(b, func, spec, geo, kind);
-  Block *entry = &func.getBody().front();
-  b.setInsertionPointToStart(entry);
-  Location loc = func.getLoc();
-  KB k{b, loc};
-  Value xp = entry->getArgument(0), table = entry->getArgument(1),
-        yp = entry->getArgument(2);
-  auto vecType = VectorType::get({geo.lanes}, b.getF32Type());
-  Type tableElement = cast<MemRefType>(table.getType()).getElementType();
-  auto tableVecType = VectorType::get({geo.lanes}, tableElement);
+/// The width-vector blocks: `rows` output channels x `cols` vectors of
+/// `lanes` output pixels along the width x `hblock` output rows; per input
+/// channel and tap, one vector load per pixel vector and one broadcast table
+/// entry per channel. Yp is [n, g * fgPad, ohPad, owPad].
+void emitWidthBlocks(KB &k, const KernelSpec &spec, const ConvGeometry &geo,
+                     MacKind kind, const AccumulationFrame &frame) {
+  Value xp = frame.xp, table = frame.table, yp = frame.yp;
+  VectorType vecType = frame.vecType, tableVecType = frame.tableVecType;
   int64_t blockWidth = geo.cols * geo.lanes;
 
   k.loopNest(
@@ -390,8 +380,25 @@ void buildAccumulation(OpBuilder &b, func::FuncOp func, const KernelSpec &spec,
           }
         }
       });
+}
+
+/// Builds the accumulation kernel: (Xp, table, Yp) -> ().
+void buildAccumulation(OpBuilder &b, func::FuncOp func, const KernelSpec &spec,
+                       const ConvGeometry &geo, MacKind kind) {
+  Block *entry = &func.getBody().front();
+  b.setInsertionPointToStart(entry);
+  KB k{b, func.getLoc()};
+  Value table = entry->getArgument(1);
+  Type tableElement = cast<MemRefType>(table.getType()).getElementType();
+  AccumulationFrame frame{entry->getArgument(0), table, entry->getArgument(2),
+                          VectorType::get({geo.lanes}, b.getF32Type()),
+                          VectorType::get({geo.lanes}, tableElement)};
+  if (geo.channelVectors)
+    emitChannelBlocks(k, spec, geo, kind, frame);
+  else
+    emitWidthBlocks(k, spec, geo, kind, frame);
   b.setInsertionPointToEnd(entry);
-  func::ReturnOp::create(b, loc);
+  func::ReturnOp::create(b, func.getLoc());
 }
 
 /// Driver step 1: copies the input once into a zero-padded buffer split
