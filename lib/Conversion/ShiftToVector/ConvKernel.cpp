@@ -225,6 +225,21 @@ DenseElementsAttr floatWeightTable(OpBuilder &b, const KernelSpec &spec,
   return DenseElementsAttr::get(type, ArrayRef(table));
 }
 
+/// The loop over a group's input channels, the accumulators its iter_args:
+/// `body` updates `acc` with input channel `channel` (`icg` in the group).
+scf::ForOp inputChannelLoop(
+    KB &k, const ConvGeometry &geo, Value g, ValueRange init,
+    function_ref<void(KB &, Value, Value, SmallVector<Value> &)> body) {
+  return k.forLoop(geo.cg, init,
+                   [&](OpBuilder &b, Location loc, Value icg, ValueRange accs) {
+                     KB k{b, loc};
+                     SmallVector<Value> acc(accs.begin(), accs.end());
+                     Value channel = k.add(k.mul(g, geo.cg), icg);
+                     body(k, channel, icg, acc);
+                     scf::YieldOp::create(b, loc, acc);
+                   });
+}
+
 /// An accumulation kernel's operands (Xp, table, Yp) and vector types.
 struct AccumulationFrame {
   Value xp, table, yp;
@@ -263,12 +278,11 @@ void emitChannelBlocks(KB &k, const KernelSpec &spec, const ConvGeometry &geo,
         }
         // Accumulator (v, i): channel vector v, pixel p0 + i.
         SmallVector<Value> init(vecs * pix, zero);
-        auto channelLoop = k.forLoop(
-            geo.cg, init,
-            [&](OpBuilder &b, Location loc, Value icg, ValueRange accs) {
-              KB k{b, loc};
-              SmallVector<Value> acc(accs.begin(), accs.end());
-              Value channel = k.add(k.mul(g, geo.cg), icg);
+        scf::ForOp channelLoop = inputChannelLoop(
+            k, geo, g, init,
+            [&](KB &k, Value channel, Value icg, SmallVector<Value> &acc) {
+              OpBuilder &b = k.b;
+              Location loc = k.loc;
               for (int64_t kh = 0; kh < geo.kh; ++kh) {
                 for (int64_t kw = 0; kw < geo.kw; ++kw) {
                   int64_t phase = (kw * geo.dw) % geo.sw;
@@ -293,7 +307,6 @@ void emitChannelBlocks(KB &k, const KernelSpec &spec, const ConvGeometry &geo,
                   }
                 }
               }
-              scf::YieldOp::create(b, loc, acc);
             });
         Value outBlock = k.add(k.mul(g, geo.blocks), block);
         for (int64_t v = 0; v < vecs; ++v)
@@ -329,12 +342,11 @@ void emitWidthBlocks(KB &k, const KernelSpec &spec, const ConvGeometry &geo,
         // Accumulator (r, i, j): channel row r, output row oh0 + i, vector j.
         int64_t perRow = geo.hblock * geo.cols;
         SmallVector<Value> init(geo.rows * perRow, zero);
-        auto channelLoop = k.forLoop(
-            geo.cg, init,
-            [&](OpBuilder &b, Location loc, Value icg, ValueRange accs) {
-              KB k{b, loc};
-              SmallVector<Value> acc(accs.begin(), accs.end());
-              Value channel = k.add(k.mul(g, geo.cg), icg);
+        scf::ForOp channelLoop = inputChannelLoop(
+            k, geo, g, init,
+            [&](KB &k, Value channel, Value icg, SmallVector<Value> &acc) {
+              OpBuilder &b = k.b;
+              Location loc = k.loc;
               Value row0 = k.mul(oh0, geo.sh);
               for (int64_t kh = 0; kh < geo.kh; ++kh) {
                 for (int64_t kw = 0; kw < geo.kw; ++kw) {
@@ -363,7 +375,6 @@ void emitWidthBlocks(KB &k, const KernelSpec &spec, const ConvGeometry &geo,
                   }
                 }
               }
-              scf::YieldOp::create(b, loc, acc);
             });
         for (int64_t r = 0; r < geo.rows; ++r) {
           Value groupBase = k.mul(g, geo.fgPad);

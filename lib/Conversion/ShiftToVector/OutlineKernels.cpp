@@ -364,6 +364,8 @@ void replaceChainWithKernelCall(PatternRewriter &rewriter,
 constexpr int64_t kNhwcToNchw[] = {0, 3, 1, 2};
 constexpr int64_t kNchwToNhwc[] = {0, 2, 3, 1};
 constexpr int64_t kHwcfToFchw[] = {3, 2, 0, 1};
+/// K x N matmul weights to the kernels' N x K rows.
+constexpr int64_t kTransposeMatrix[] = {1, 0};
 
 /// `type` with its dimensions permuted by `perm`.
 RankedTensorType permutedType(RankedTensorType type, ArrayRef<int64_t> perm) {
@@ -521,44 +523,37 @@ FailureOr<KernelParams> floatConvParams(linalg::LinalgOp op,
   return params;
 }
 
-/// linalg.conv_2d_nchw_fchw with a constant f32 filter and a zero init →
-/// call @__shift_conv2d_N with an f32 kernel description: the same
-/// register-blocked kernels, with FMA.
-struct OutlineFloatConv2DPattern : KernelPattern<linalg::Conv2DNchwFchwOp> {
-  using KernelPattern::KernelPattern;
+/// linalg.conv_2d_nchw_fchw or conv_2d_nhwc_hwcf with a constant f32 filter
+/// and a zero init → call @__shift_conv2d_N with an f32 kernel description:
+/// the same register-blocked kernels, with FMA. NHWC runs the NCHW kernel
+/// between two transposes, its HWCF filter permuted to FCHW at compile time
+/// (a residual add then stays a separate loop).
+template <typename ConvOp>
+struct OutlineFloatConv2DPattern : KernelPattern<ConvOp> {
+  using KernelPattern<ConvOp>::KernelPattern;
+  static constexpr bool nhwc = std::is_same_v<ConvOp, linalg::Conv2DNhwcHwcfOp>;
 
-  LogicalResult matchAndRewrite(linalg::Conv2DNchwFchwOp op,
+  LogicalResult matchAndRewrite(ConvOp op,
                                 PatternRewriter &rewriter) const override {
     Value input;
-    auto params = floatConvParams(op, rewriter, request, 2, 3, input);
+    auto params = floatConvParams(op, rewriter, this->request, nhwc ? 1 : 2,
+                                  nhwc ? 2 : 3, input);
     if (failed(params))
       return failure();
+    if (nhwc) {
+      params->weights = cast<DenseFPElementsAttr>(
+          permuteElements<float>(params->weights, kHwcfToFchw));
+      SmallVector<Operation *> absorbed = absorbEpilogue(
+          rewriter, op, *params, /*residual=*/nullptr, /*channelDim=*/3);
+      replaceNhwcChainWithKernelCall(rewriter, absorbed, input, *params,
+                                     this->request);
+      return success();
+    }
     Value residual;
     SmallVector<Operation *> absorbed =
         absorbEpilogue(rewriter, op, *params, &residual);
     replaceChainWithKernelCall(rewriter, absorbed, "__shift_conv2d", input,
-                               *params, request, residual);
-    return success();
-  }
-};
-
-/// linalg.conv_2d_nhwc_hwcf with a constant f32 filter and a zero init →
-/// the f32 NCHW kernel between two transposes, the filter permuted to FCHW
-/// at compile time.
-struct OutlineFloatNhwcConv2DPattern : KernelPattern<linalg::Conv2DNhwcHwcfOp> {
-  using KernelPattern::KernelPattern;
-
-  LogicalResult matchAndRewrite(linalg::Conv2DNhwcHwcfOp op,
-                                PatternRewriter &rewriter) const override {
-    Value input;
-    auto params = floatConvParams(op, rewriter, request, 1, 2, input);
-    if (failed(params))
-      return failure();
-    params->weights = cast<DenseFPElementsAttr>(
-        permuteElements<float>(params->weights, kHwcfToFchw));
-    SmallVector<Operation *> absorbed = absorbEpilogue(
-        rewriter, op, *params, /*residual=*/nullptr, /*channelDim=*/3);
-    replaceNhwcChainWithKernelCall(rewriter, absorbed, input, *params, request);
+                               *params, this->request, residual);
     return success();
   }
 };
@@ -582,21 +577,11 @@ struct OutlineFloatMatmulPattern : KernelPattern<linalg::MatmulOp> {
     if (!isZeroFill(op.getOutputs()[0]) || !hasStaticShapes(op) ||
         !cast<ShapedType>(op.getInputs()[0].getType()).getElementType().isF32())
       return rewriter.notifyMatchFailure(op, "init, shapes or types");
-    auto shape = weights.getType().getShape();
-    int64_t k = transposed ? shape[1] : shape[0];
-    int64_t n = transposed ? shape[0] : shape[1];
-    DenseFPElementsAttr rows = weights;
-    if (!transposed) {
-      SmallVector<float> source(weights.getValues<float>());
-      std::vector<float> nk(n * k);
-      for (int64_t i = 0; i < k; ++i)
-        for (int64_t j = 0; j < n; ++j)
-          nk[j * k + i] = source[i * n + j];
-      rows = DenseFPElementsAttr::get(
-          RankedTensorType::get({n, k}, rewriter.getF32Type()), ArrayRef(nk));
-    }
     KernelParams params;
-    params.weights = rows;
+    params.weights =
+        transposed ? weights
+                   : cast<DenseFPElementsAttr>(
+                         permuteElements<float>(weights, kTransposeMatrix));
     params.strategy = layerStrategy(request, /*reuse=*/0);
     replaceWithKernelCall(rewriter, op, "__shift_matmul", op.getInputs()[0],
                           params, request);
@@ -641,7 +626,8 @@ void mlir::shift::populateShiftOutlineKernelsPatterns(
     KernelStrategy strategy) {
   KernelRequest request{target, mode, strategy};
   patterns.add<OutlineConv2DPattern, OutlineNhwcConv2DPattern,
-               OutlineFloatConv2DPattern, OutlineFloatNhwcConv2DPattern,
+               OutlineFloatConv2DPattern<linalg::Conv2DNchwFchwOp>,
+               OutlineFloatConv2DPattern<linalg::Conv2DNhwcHwcfOp>,
                OutlineMatmulPattern, OutlineFloatMatmulPattern>(
       patterns.getContext(), request);
 }
