@@ -12,8 +12,8 @@ For each layer NAME writes into OUT/NAME/:
                  C x 1 x KH x KW, FC N x K) for oneDNN and PyTorch
   layer.json     kind, shapes, strides, padding, groups, MACs, weight counts
 
-The reference is a float64 contraction by numpy tensordot (BLAS), not the
-per-term einsum of gen_layer.py: batch-8 ResNet-18 would take minutes there.
+The reference is gen_layer.py's float64 convolution (one numpy tensordot,
+BLAS, per group and tap), the same one the integration tests use.
 
 Models (R20, R20-b32, CNN, CNN-b32): the frontend's ResNet-20 / small CNN,
 untrained but seeded (random codes and BatchNorm statistics), exported with
@@ -182,36 +182,6 @@ def generate_model(name, out, bits, seed):
     return meta
 
 
-def conv_reference(layer, x):
-    x = x.astype(np.float64)
-    w = layer.weight.astype(np.float64)
-    xp = np.pad(x, ((0, 0), (0, 0), (layer.ph, layer.ph), (layer.pw, layer.pw)))
-    y = np.zeros(layer.out_shape)
-    for g in range(layer.g):
-        xg = xp[:, g * layer.cg:(g + 1) * layer.cg]
-        wg = w[g * layer.fg:(g + 1) * layer.fg]
-        for i in range(layer.kh):
-            for j in range(layer.kw):
-                h0, w0 = i * layer.dh, j * layer.dw
-                patch = xg[:, :, h0:h0 + layer.sh * (layer.oh - 1) + 1:layer.sh,
-                           w0:w0 + layer.sw * (layer.ow - 1) + 1:layer.sw]
-                # (n, c, h, w) x (f, c) -> (n, h, w, f)
-                part = np.tensordot(patch, wg[:, :, i, j], axes=([1], [1]))
-                y[:, g * layer.fg:(g + 1) * layer.fg] += part.transpose(0, 3, 1, 2)
-    return y
-
-
-def depthwise_reference(layer, x):
-    x = x.astype(np.float64)
-    w = layer.weight.astype(np.float64)[:, 0]  # C x KH x KW
-    xp = np.pad(x, ((0, 0), (0, 0), (layer.ph, layer.ph), (layer.pw, layer.pw)))
-    y = np.zeros(layer.out_shape)
-    for i in range(layer.kh):
-        for j in range(layer.kw):
-            y += xp[:, :, i:i + layer.oh, j:j + layer.ow] * w[None, :, i, j, None, None]
-    return y
-
-
 def generate(name, out, bits, seed):
     if name in MODELS:
         return generate_model(name, out, bits, seed)
@@ -229,10 +199,8 @@ def generate(name, out, bits, seed):
     x = rng.standard_normal(layer.in_shape).astype(np.float32)
     if kind == "fc":
         y = x.astype(np.float64) @ layer.weight.astype(np.float64).T
-    elif layer.depthwise():
-        y = depthwise_reference(layer, x)
     else:
-        y = conv_reference(layer, x)
+        y = layer.contract(x, layer.weight)
 
     d = os.path.join(out, name)
     os.makedirs(d, exist_ok=True)

@@ -172,7 +172,9 @@ class Conv:
         return tuple(self.io(np.empty(shape, dtype=np.uint8)).shape)
 
     def contract(self, x, w):
-        """y[n, f, oh, ow] = sum x_padded * w in float64 (x, w any dtype)."""
+        """y[n, f, oh, ow] = sum x_padded * w in float64 (x, w any dtype):
+        the one float64 convolution reference (bench/gen.py uses it too),
+        one BLAS contraction per group and tap."""
         x = np.asarray(x, dtype=np.float64)
         w = np.asarray(w, dtype=np.float64)
         xp = np.pad(x, ((0, 0), (0, 0), (self.ph, self.ph), (self.pw, self.pw)))
@@ -185,8 +187,9 @@ class Conv:
                     h0, w0 = i * self.dh, j * self.dw
                     patch = xg[:, :, h0:h0 + self.sh * (self.oh - 1) + 1:self.sh,
                                w0:w0 + self.sw * (self.ow - 1) + 1:self.sw]
-                    y[:, g * self.fg:(g + 1) * self.fg] += np.einsum(
-                        "nchw,fc->nfhw", patch, wg[:, :, i, j])
+                    # (n, c, h, w) x (f, c) -> (n, h, w, f)
+                    part = np.tensordot(patch, wg[:, :, i, j], axes=([1], [1]))
+                    y[:, g * self.fg:(g + 1) * self.fg] += part.transpose(0, 3, 1, 2)
         return y
 
     def touched_min_scale(self):
@@ -203,7 +206,7 @@ class Conv:
     def mlir(self):
         if self.layout == "nhwc":
             return self._mlir_nhwc()
-        n, c, f = self.n, self.c, self.f
+        n, c = self.n, self.c
         padded = (n, c, self.hp, self.wp)
         lines = ["  %zero = arith.constant 0.000000e+00 : f32"]
         x = "%x"
