@@ -182,20 +182,42 @@ unsigned convSignBit(const KernelSpec &spec) {
   return spec.encoding.getBits() - 1;
 }
 
-/// Packed codes in FCHW order, `bits` bits each, little-endian bit order
-/// (code i occupies bits [bits*i, bits*(i+1)) of the byte string), plus one
-/// spare byte so that every code can be read with a two-byte load. Decoding
-/// happens once per call, so density costs nothing: 3-bit codes take 3 bits.
-DenseElementsAttr packCodes(OpBuilder &b, const KernelSpec &spec) {
+/// Codes per chunk of the packed stream: one 8-byte load holds a chunk.
+constexpr int64_t kChunk = 8;
+
+/// Table entries of one (group, block): [c/g, kh, kw, row].
+int64_t entriesPerBlock(const ConvGeometry &geo) {
+  return geo.cg * geo.kh * geo.kw * geo.rows;
+}
+
+/// Packed codes in the kernels' table order [g, block, c/g, kh, kw, row],
+/// `bits` bits each: each block's entries padded to whole chunks of 8
+/// codes (`bits` bytes, code i of a chunk at bits [bits*i, bits*(i+1)),
+/// little-endian), padding rows and entries raw 0, plus 8 spare bytes so
+/// that the last chunk too is one 8-byte load. The driver decodes a chunk
+/// with a load, a broadcast and one vector shift, so density costs nothing:
+/// 3-bit codes take 3 bits.
+DenseElementsAttr packCodes(OpBuilder &b, const KernelSpec &spec,
+                            const ConvGeometry &geo) {
   unsigned bits = spec.encoding.getBits();
   std::vector<int64_t> codes = codeValues(spec);
-  std::vector<uint8_t> packed((codes.size() * bits + 7) / 8 + 1, 0);
-  for (size_t i = 0; i < codes.size(); ++i) {
-    uint32_t raw = rawCode(spec, codes[i], convSignBit(spec));
-    size_t bit = i * bits;
-    uint32_t shifted = raw << (bit % 8);
-    packed[bit / 8] |= uint8_t(shifted);
-    packed[bit / 8 + 1] |= uint8_t(shifted >> 8);
+  int64_t taps = geo.kh * geo.kw;
+  int64_t chunks = llvm::divideCeil(entriesPerBlock(geo), kChunk);
+  std::vector<uint8_t> packed(geo.g * geo.blocks * chunks * bits + 8, 0);
+  for (int64_t f = 0; f < geo.f; ++f) {
+    int64_t group = f / geo.fg, block = (f % geo.fg) / geo.rows,
+            r = (f % geo.fg) % geo.rows;
+    int64_t first = (group * geo.blocks + block) * chunks * kChunk;
+    for (int64_t c = 0; c < geo.cg; ++c)
+      for (int64_t t = 0; t < taps; ++t) {
+        int64_t entry = first + (c * taps + t) * geo.rows + r;
+        uint32_t raw = rawCode(spec, codes[(f * geo.cg + c) * taps + t],
+                               convSignBit(spec));
+        size_t bit = size_t(entry) * bits;
+        uint32_t shifted = raw << (bit % 8);
+        packed[bit / 8] |= uint8_t(shifted);
+        packed[bit / 8 + 1] |= uint8_t(shifted >> 8);
+      }
   }
   std::vector<int8_t> bytes(packed.begin(), packed.end());
   auto type = RankedTensorType::get({int64_t(bytes.size())}, b.getI8Type());
@@ -532,53 +554,90 @@ std::pair<Value, Value> stageConvInput(KB &k, const KernelSpec &spec,
 void decodeConvTable(OpBuilder &b, Location loc, const KernelSpec &spec,
                      const ConvGeometry &geo, const DriverArgs &args,
                      Value table, bool words) {
-  Type i32 = b.getI32Type();
-  Value packed = args.packed, alpha = args.alpha;
-  int64_t perChannel = geo.cg * geo.kh * geo.kw;
   KB k{b, loc};
-  // The padding rows of each group's last block are left as they
-  // are: they feed only the dropped padding channels.
-  // Per output channel: its table position and alpha, then its
-  // weights.
-  k.loopNest({geo.f}, [&](OpBuilder &b, Location loc, ValueRange fs) {
+  unsigned bits = spec.encoding.getBits();
+  int64_t perBlock = entriesPerBlock(geo);
+  int64_t chunks = llvm::divideCeil(perBlock, kChunk);
+  auto i64Type = VectorType::get({kChunk}, b.getI64Type());
+  auto i32Type = VectorType::get({kChunk}, b.getI32Type());
+  auto f32Type = VectorType::get({kChunk}, b.getF32Type());
+  auto maskType = VectorType::get({kChunk}, b.getI1Type());
+  // Code i of a chunk: (chunk >> bits * i) & (2^bits - 1).
+  SmallVector<int64_t> shifts, lanes;
+  for (int64_t i = 0; i < kChunk; ++i) {
+    shifts.push_back(int64_t(bits) * i);
+    lanes.push_back(i);
+  }
+  Value shiftBy = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(i64Type, ArrayRef(shifts)));
+  Value fieldMask = k.splat(i32Type, b.getI32IntegerAttr((1 << bits) - 1));
+  Value flat = memref::CollapseShapeOp::create(
+      b, loc, table, SmallVector<ReassociationIndices>{{0, 1, 2, 3, 4, 5}});
+  // The f32 table's alpha per entry: entry e of a block is row e % rows.
+  Value laneIds, rowsSplat, fgSplat, zeros;
+  if (!words) {
+    laneIds = arith::ConstantOp::create(
+        b, loc,
+        DenseElementsAttr::get(i32Type, ArrayRef(SmallVector<int32_t>(
+                                            lanes.begin(), lanes.end()))));
+    rowsSplat = k.splat(i32Type, b.getI32IntegerAttr(int32_t(geo.rows)));
+    fgSplat = k.splat(i32Type, b.getI32IntegerAttr(int32_t(geo.fg)));
+    zeros = k.splat(f32Type, b.getF32FloatAttr(0));
+  }
+  k.loopNest({geo.g * geo.blocks, chunks}, [&](OpBuilder &b, Location loc,
+                                               ValueRange ivs) {
     KB k{b, loc};
-    Value f = fs[0];
-    Value group = k.div(f, geo.fg), inGroup = k.rem(f, geo.fg);
-    Value block = k.div(inGroup, geo.rows), r = k.rem(inGroup, geo.rows);
-    Value scale = memref::LoadOp::create(b, loc, alpha, ValueRange{f});
-    Value first = k.mul(f, perChannel);
-    k.loopNest({geo.cg, geo.kh, geo.kw}, [&](OpBuilder &b, Location loc,
-                                             ValueRange ivs) {
-      KB k{b, loc};
-      Value flat = k.add(
-          first,
-          k.add(k.mul(k.add(k.mul(ivs[0], geo.kh), ivs[1]), geo.kw), ivs[2]));
-      // A two-byte little-endian read holds the whole code.
-      Value bit = k.mul(flat, spec.encoding.getBits());
-      Value at = k.div(bit, 8);
-      auto byteAt = [&](Value index) -> Value {
-        return arith::ExtUIOp::create(
-            b, loc, i32,
-            memref::LoadOp::create(b, loc, packed, ValueRange{index}));
-      };
-      Value low = byteAt(at);
-      Value next = byteAt(k.addc(at, 1));
-      Value high = arith::ShLIOp::create(b, loc, next, k.i32(8));
-      Value pair = arith::OrIOp::create(b, loc, low, high);
-      Value offset = arith::IndexCastOp::create(b, loc, i32, k.rem(bit, 8));
-      Value shifted = arith::ShRUIOp::create(b, loc, pair, offset);
-      Value raw = arith::AndIOp::create(
-          b, loc, shifted, k.i32((1 << spec.encoding.getBits()) - 1));
-      SmallVector<Value> index = {group, block, ivs[0], ivs[1], ivs[2], r};
-      Value entry;
-      if (words) {
-        entry = decodeWord(k, spec, raw, convSignBit(spec));
-      } else {
-        Value unit = decodeWeight(k, spec, raw, convSignBit(spec));
-        entry = arith::MulFOp::create(b, loc, unit, scale);
-      }
-      memref::StoreOp::create(b, loc, entry, table, index);
-    });
+    Value gb = ivs[0], chunk = ivs[1];
+    Value at = k.mul(k.add(k.mul(gb, chunks), chunk), bits);
+    Value bytes =
+        vector::LoadOp::create(b, loc, VectorType::get({kChunk}, b.getI8Type()),
+                               args.packed, ValueRange{at});
+    Value word = vector::BitCastOp::create(
+        b, loc, VectorType::get({1}, b.getI64Type()), bytes);
+    Value all = vector::BroadcastOp::create(
+        b, loc, i64Type, vector::ExtractOp::create(b, loc, word, 0));
+    Value fields = arith::TruncIOp::create(
+        b, loc, i32Type, arith::ShRUIOp::create(b, loc, all, shiftBy));
+    Value raw = arith::AndIOp::create(b, loc, fields, fieldMask);
+    Value entries;
+    if (words) {
+      entries = decodeWord(k, spec, raw, convSignBit(spec));
+    } else {
+      // Row r = e % rows of the block's first channel f0 (padding rows,
+      // r past the group's channels, get 0).
+      Value group = k.div(gb, geo.blocks);
+      Value firstRow = k.mul(k.rem(gb, geo.blocks), geo.rows);
+      Value e0 = arith::IndexCastOp::create(b, loc, b.getI32Type(),
+                                            k.mul(chunk, kChunk));
+      Value e = arith::AddIOp::create(
+          b, loc, vector::BroadcastOp::create(b, loc, i32Type, e0), laneIds);
+      Value r = arith::RemUIOp::create(b, loc, e, rowsSplat);
+      Value rowInGroup = arith::AddIOp::create(
+          b, loc,
+          vector::BroadcastOp::create(
+              b, loc, i32Type,
+              arith::IndexCastOp::create(b, loc, b.getI32Type(), firstRow)),
+          r);
+      Value real = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
+                                         rowInGroup, fgSplat);
+      Value alpha = vector::GatherOp::create(b, loc, f32Type, args.alpha,
+                                             ValueRange{k.mul(group, geo.fg)},
+                                             rowInGroup, real, zeros);
+      entries = arith::MulFOp::create(
+          b, loc, decodeWeight(k, spec, raw, convSignBit(spec)), alpha);
+    }
+    Value first = k.mul(chunk, kChunk);
+    Value to = k.add(k.mul(gb, perBlock), first);
+    if (perBlock % kChunk == 0) {
+      vector::StoreOp::create(b, loc, entries, flat, ValueRange{to});
+      return;
+    }
+    // The block's last chunk is partial.
+    Value left = arith::SubIOp::create(b, loc, k.idx(perBlock), first);
+    Value count = arith::MinUIOp::create(b, loc, left, k.idx(kChunk));
+    Value mask =
+        vector::CreateMaskOp::create(b, loc, maskType, ValueRange{count});
+    vector::MaskedStoreOp::create(b, loc, flat, ValueRange{to}, mask, entries);
   });
 }
 
@@ -760,7 +819,7 @@ LogicalResult kernel::generateConv2D(KernelSpec spec) {
   defineWithSharedDriver(
       spec, "conv2d", driverKey,
       spec.isFloat() ? floatWeightTable(b, spec, geo, tableShape)
-                     : packCodes(b, spec),
+                     : packCodes(b, spec, geo),
       DenseElementsAttr::get(alphaType, ArrayRef(spec.alpha)),
       [&](func::FuncOp driver) { buildDriver(driver, spec, kernels, recipe); });
   return success();

@@ -7,9 +7,10 @@
 // RUN:   | FileCheck %s --check-prefix=FMA
 
 // Each layer keeps its packed codes and alpha in constant globals: 54
-// 3-bit convolution codes take 162 bits, 21 bytes, plus a spare byte.
+// 3-bit convolution codes in 7 chunks of 8 (3 bytes each), plus 8 spare
+// bytes.
 // CHECK-DAG: memref.global "private" constant @__shift_conv2d_0_alpha : memref<3xf32> = dense<[5.000000e-01, 2.500000e-01, 1.000000e+00]>
-// CHECK-DAG: memref.global "private" constant @__shift_conv2d_0_codes : memref<22xi8>
+// CHECK-DAG: memref.global "private" constant @__shift_conv2d_0_codes : memref<29xi8>
 // CHECK-DAG: memref.global "private" constant @__shift_matmul_0_codes : memref<3x8xi8>
 
 // FC (generated first): codes decoded in the inner loop from 4-bit nibbles
@@ -65,11 +66,12 @@
 
 // The shared driver scans the activations (|x| >= 2^-63 = biased exponent
 // 64, or 0, up to the layer's limit, an argument), then dispatches; each
-// branch decodes the packed codes (an argument) into its own table only:
-// shift words (shrui of the two-byte read, no float multiply) for the
-// exponent add, alpha * s * 2^e for the fallback.
+// branch decodes the packed codes (an argument) into its own table only,
+// 8 codes a step (one 8-byte load, broadcast, one vector shift): shift words
+// (no float multiply) for the exponent add, alpha * s * 2^e (alpha gathered
+// per row) for the fallback; 54 entries end in a partial chunk.
 // CHECK-LABEL: func.func private @__shift_conv2d_{{.*}}_driver(
-// CHECK-SAME: %arg2: memref<22xi8>, %arg3: memref<3xf32>, %[[LIMIT:.*]]: i32)
+// CHECK-SAME: %arg2: memref<29xi8>, %arg3: memref<3xf32>, %[[LIMIT:.*]]: i32)
 // Unit stride: the copy and the scan go by whole rows of 8 lanes (a masked
 // load for the 5-wide tail), reduced once.
 // CHECK: arith.constant dense<536870912> : vector<8xi32>
@@ -79,14 +81,17 @@
 // CHECK: arith.cmpi sle, %{{.*}}, %[[LIMITS]] : vector<8xi32>
 // CHECK: %[[SAFE:.*]] = vector.reduction <and>, %{{.*}} : vector<8xi1> into i1
 // CHECK: scf.if %[[SAFE]] {
-// CHECK: arith.shrui
+// CHECK: %[[BYTES:.*]] = vector.load %arg2[%{{.*}}] : memref<29xi8>, vector<8xi8>
+// CHECK: vector.bitcast %[[BYTES]] : vector<8xi8> to vector<1xi64>
+// CHECK: arith.shrui %{{.*}} : vector<8xi64>
 // CHECK-NOT: arith.mulf
-// CHECK: memref.store %{{.*}} : memref<1x1x2x3x3x3xi32>
+// CHECK: vector.maskedstore %{{.*}} : memref<54xi32>, vector<8xi1>, vector<8xi32>
 // CHECK-NOT: } else {
 // CHECK: call @__shift_conv2d_{{.*}}_xadd
 // CHECK-NEXT: } else {
+// CHECK: vector.gather %arg3
 // CHECK: arith.mulf
-// CHECK: memref.store %{{.*}} : memref<1x1x2x3x3x3xf32>
+// CHECK: vector.maskedstore %{{.*}} : memref<54xf32>, vector<8xi1>, vector<8xf32>
 // CHECK: call @__shift_conv2d_{{.*}}_ieee
 // Alpha is applied only after the exponent-add kernel: the fallback's
 // weights hold it already.
@@ -97,7 +102,7 @@
 // The layer passes its globals and its scan limit: no product may overflow,
 // so the biased exponent is at most 254 - 3 - 1 (alpha reaches 2^0).
 // CHECK-LABEL: func.func private @__shift_conv2d_0(
-// CHECK-DAG: memref.get_global @__shift_conv2d_0_codes : memref<22xi8>
+// CHECK-DAG: memref.get_global @__shift_conv2d_0_codes : memref<29xi8>
 // CHECK-DAG: memref.get_global @__shift_conv2d_0_alpha : memref<3xf32>
 // CHECK-DAG: arith.constant 2105540607 : i32
 // CHECK: call @__shift_conv2d_{{.*}}_driver

@@ -7,16 +7,33 @@
 // of docs/kernels.md (raw code = sign << (b-1) | magnitude field, where the
 // field is |c| - 1 for zero-free and |c| with zero).
 
-// Convolution codes: b bits each, little-endian bit order, plus a spare byte.
+// Convolution codes: b bits each, little-endian bit order, in the kernels'
+// table order [group, block, channel, kh, kw, row], each block padded to
+// whole chunks of 8 codes (b bytes a chunk), plus 8 spare bytes.
 // 3-bit zero-free codes [1, -1, 4, -3] are raw [0b000, 0b100, 0b011, 0b110]:
 // bits 0-2 = 0, bits 3-5 = 4 (byte 0 |= 32), bits 6-8 = 3 (byte 0 |= 192),
-// bits 9-11 = 6 (byte 1 |= 12): bytes [224, 12] and the spare 0; 224 is -32.
-// CHECK-LABEL: memref.global "private" constant @__shift_conv2d_0_codes : memref<3xi8> = dense<[-32, 12, 0]>
+// bits 9-11 = 6 (byte 1 |= 12): bytes [224, 12], the chunk's third byte 0,
+// then the 8 spare bytes; 224 is -32.
+// CHECK-LABEL: memref.global "private" constant @__shift_conv2d_0_codes : memref<11xi8> = dense<[-32, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0]>
 func.func @conv(%x: tensor<1x1x6x6xf32>) -> tensor<1x1x5x5xf32> {
   %c = arith.constant dense<[[[[1, -1], [4, -3]]]]> : tensor<1x1x2x2xi8>
   %a = arith.constant dense<[1.0]> : tensor<1xf32>
   %y = shift.conv2d %x, %c, %a {encoding = #shift.encoding<bits = 3, zero_free = true, emin = 0>, layout = #shift.layout<nchw_fchw>, strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>} : tensor<1x1x6x6xf32>, tensor<1x1x2x2xi8>, tensor<1xf32> -> tensor<1x1x5x5xf32>
   return %y : tensor<1x1x5x5xf32>
+}
+
+// -----
+
+// Two filters (a block of 2 rows) of a 1x2 kernel: FCHW codes
+// f0 = [1, 2], f1 = [-1, -2] go in table order (tap, row): [1, -1, 2, -2],
+// raw [0b000, 0b100, 0b001, 0b101]: byte 0 = 4 << 3 | 1 << 6 = 96, byte 1 =
+// 5 << 1 = 10 (bits 9-11).
+// CHECK-LABEL: memref.global "private" constant @__shift_conv2d_0_codes : memref<11xi8> = dense<[96, 10, 0, 0, 0, 0, 0, 0, 0, 0, 0]>
+func.func @conv_rows(%x: tensor<1x1x3x3xf32>) -> tensor<1x2x3x2xf32> {
+  %c = arith.constant dense<[[[[1, 2]]], [[[-1, -2]]]]> : tensor<2x1x1x2xi8>
+  %a = arith.constant dense<[1.0, 1.0]> : tensor<2xf32>
+  %y = shift.conv2d %x, %c, %a {encoding = #shift.encoding<bits = 3, zero_free = true, emin = 0>, layout = #shift.layout<nchw_fchw>, strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>} : tensor<1x1x3x3xf32>, tensor<2x1x1x2xi8>, tensor<2xf32> -> tensor<1x2x3x2xf32>
+  return %y : tensor<1x2x3x2xf32>
 }
 
 // -----
