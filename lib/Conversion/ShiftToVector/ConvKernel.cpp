@@ -191,23 +191,22 @@ int64_t entriesPerBlock(const ConvGeometry &geo) {
 }
 
 /// Packed codes in the kernels' table order [g, block, c/g, kh, kw, row],
-/// `bits` bits each: each block's entries padded to whole chunks of 8
-/// codes (`bits` bytes, code i of a chunk at bits [bits*i, bits*(i+1)),
-/// little-endian), padding rows and entries raw 0, plus 8 spare bytes so
-/// that the last chunk too is one 8-byte load. The driver decodes a chunk
-/// with a load, a broadcast and one vector shift, so density costs nothing:
-/// 3-bit codes take 3 bits.
+/// `bits` bits each, little-endian (entry e at bits [bits*e, bits*(e+1))),
+/// padding rows raw 0, plus 8 spare bytes. Eight entries span at most
+/// 7 + 8 * bits <= 64 bits from a byte boundary, so the driver decodes
+/// them with one 8-byte load, a shift, a broadcast and one vector shift;
+/// density costs nothing: 3-bit codes take 3 bits.
 DenseElementsAttr packCodes(OpBuilder &b, const KernelSpec &spec,
                             const ConvGeometry &geo) {
   unsigned bits = spec.encoding.getBits();
   std::vector<int64_t> codes = codeValues(spec);
   int64_t taps = geo.kh * geo.kw;
-  int64_t chunks = llvm::divideCeil(entriesPerBlock(geo), kChunk);
-  std::vector<uint8_t> packed(geo.g * geo.blocks * chunks * bits + 8, 0);
+  int64_t entries = geo.g * geo.blocks * entriesPerBlock(geo);
+  std::vector<uint8_t> packed(llvm::divideCeil(entries, kChunk) * bits + 8, 0);
   for (int64_t f = 0; f < geo.f; ++f) {
     int64_t group = f / geo.fg, block = (f % geo.fg) / geo.rows,
             r = (f % geo.fg) % geo.rows;
-    int64_t first = (group * geo.blocks + block) * chunks * kChunk;
+    int64_t first = (group * geo.blocks + block) * entriesPerBlock(geo);
     for (int64_t c = 0; c < geo.cg; ++c)
       for (int64_t t = 0; t < taps; ++t) {
         int64_t entry = first + (c * taps + t) * geo.rows + r;
@@ -562,74 +561,78 @@ void decodeConvTable(OpBuilder &b, Location loc, const KernelSpec &spec,
   auto i32Type = VectorType::get({kChunk}, b.getI32Type());
   auto f32Type = VectorType::get({kChunk}, b.getF32Type());
   auto maskType = VectorType::get({kChunk}, b.getI1Type());
-  // Code i of a chunk: (chunk >> bits * i) & (2^bits - 1).
-  SmallVector<int64_t> shifts, lanes;
+  // Entry i of a chunk: (bits >> bits * i) & (2^bits - 1).
+  SmallVector<int64_t> shifts;
+  SmallVector<int32_t> lanes;
   for (int64_t i = 0; i < kChunk; ++i) {
     shifts.push_back(int64_t(bits) * i);
-    lanes.push_back(i);
+    lanes.push_back(int32_t(i));
   }
   Value shiftBy = arith::ConstantOp::create(
       b, loc, DenseElementsAttr::get(i64Type, ArrayRef(shifts)));
   Value fieldMask = k.splat(i32Type, b.getI32IntegerAttr((1 << bits) - 1));
+  Value laneIds = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(i32Type, ArrayRef(lanes)));
+  Value rowCount = k.splat(i32Type, b.getI32IntegerAttr(int32_t(geo.rows)));
+  Value groupSize = k.splat(i32Type, b.getI32IntegerAttr(int32_t(geo.fg)));
+  Value zeros = k.splat(f32Type, b.getF32FloatAttr(0));
   Value flat = memref::CollapseShapeOp::create(
       b, loc, table, SmallVector<ReassociationIndices>{{0, 1, 2, 3, 4, 5}});
-  // The f32 table's alpha per entry: entry e of a block is row e % rows.
-  Value laneIds, rowsSplat, fgSplat, zeros;
-  if (!words) {
-    laneIds = arith::ConstantOp::create(
-        b, loc,
-        DenseElementsAttr::get(i32Type, ArrayRef(SmallVector<int32_t>(
-                                            lanes.begin(), lanes.end()))));
-    rowsSplat = k.splat(i32Type, b.getI32IntegerAttr(int32_t(geo.rows)));
-    fgSplat = k.splat(i32Type, b.getI32IntegerAttr(int32_t(geo.fg)));
-    zeros = k.splat(f32Type, b.getF32FloatAttr(0));
-  }
   k.loopNest({geo.g * geo.blocks, chunks}, [&](OpBuilder &b, Location loc,
                                                ValueRange ivs) {
     KB k{b, loc};
-    Value gb = ivs[0], chunk = ivs[1];
-    Value at = k.mul(k.add(k.mul(gb, chunks), chunk), bits);
+    Value gb = ivs[0];
+    Value first = k.mul(ivs[1], kChunk); // in the block
+    Value entry = k.add(k.mul(gb, perBlock), first);
+    // Eight codes from the 8 bytes at the chunk's first bit, shifted to its
+    // bit offset (at most 7 + 7 * 8 bits: they fit in 64).
+    Value bit = k.mul(entry, bits);
     Value bytes =
         vector::LoadOp::create(b, loc, VectorType::get({kChunk}, b.getI8Type()),
-                               args.packed, ValueRange{at});
-    Value word = vector::BitCastOp::create(
-        b, loc, VectorType::get({1}, b.getI64Type()), bytes);
-    Value all = vector::BroadcastOp::create(
-        b, loc, i64Type, vector::ExtractOp::create(b, loc, word, 0));
+                               args.packed, ValueRange{k.div(bit, 8)});
+    Value word = vector::ExtractOp::create(
+        b, loc,
+        vector::BitCastOp::create(b, loc, VectorType::get({1}, b.getI64Type()),
+                                  bytes),
+        0);
+    Value offset =
+        arith::IndexCastOp::create(b, loc, b.getI64Type(), k.rem(bit, 8));
+    Value aligned = arith::ShRUIOp::create(b, loc, word, offset);
+    Value all = vector::BroadcastOp::create(b, loc, i64Type, aligned);
     Value fields = arith::TruncIOp::create(
         b, loc, i32Type, arith::ShRUIOp::create(b, loc, all, shiftBy));
     Value raw = arith::AndIOp::create(b, loc, fields, fieldMask);
-    Value entries;
+    Value decoded;
     if (words) {
-      entries = decodeWord(k, spec, raw, convSignBit(spec));
+      decoded = decodeWord(k, spec, raw, convSignBit(spec));
     } else {
-      // Row r = e % rows of the block's first channel f0 (padding rows,
-      // r past the group's channels, get 0).
-      Value group = k.div(gb, geo.blocks);
+      // Entry e of the block is row e % rows: channel group * fg +
+      // block * rows + row; padding rows get alpha 0.
       Value firstRow = k.mul(k.rem(gb, geo.blocks), geo.rows);
-      Value e0 = arith::IndexCastOp::create(b, loc, b.getI32Type(),
-                                            k.mul(chunk, kChunk));
+      Value groupBase = k.mul(k.div(gb, geo.blocks), geo.fg);
       Value e = arith::AddIOp::create(
-          b, loc, vector::BroadcastOp::create(b, loc, i32Type, e0), laneIds);
-      Value r = arith::RemUIOp::create(b, loc, e, rowsSplat);
+          b, loc,
+          vector::BroadcastOp::create(
+              b, loc, i32Type,
+              arith::IndexCastOp::create(b, loc, b.getI32Type(), first)),
+          laneIds);
+      Value row = arith::RemUIOp::create(b, loc, e, rowCount);
       Value rowInGroup = arith::AddIOp::create(
           b, loc,
           vector::BroadcastOp::create(
               b, loc, i32Type,
               arith::IndexCastOp::create(b, loc, b.getI32Type(), firstRow)),
-          r);
+          row);
       Value real = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
-                                         rowInGroup, fgSplat);
+                                         rowInGroup, groupSize);
       Value alpha = vector::GatherOp::create(b, loc, f32Type, args.alpha,
-                                             ValueRange{k.mul(group, geo.fg)},
-                                             rowInGroup, real, zeros);
-      entries = arith::MulFOp::create(
+                                             ValueRange{groupBase}, rowInGroup,
+                                             real, zeros);
+      decoded = arith::MulFOp::create(
           b, loc, decodeWeight(k, spec, raw, convSignBit(spec)), alpha);
     }
-    Value first = k.mul(chunk, kChunk);
-    Value to = k.add(k.mul(gb, perBlock), first);
     if (perBlock % kChunk == 0) {
-      vector::StoreOp::create(b, loc, entries, flat, ValueRange{to});
+      vector::StoreOp::create(b, loc, decoded, flat, ValueRange{entry});
       return;
     }
     // The block's last chunk is partial.
@@ -637,7 +640,8 @@ void decodeConvTable(OpBuilder &b, Location loc, const KernelSpec &spec,
     Value count = arith::MinUIOp::create(b, loc, left, k.idx(kChunk));
     Value mask =
         vector::CreateMaskOp::create(b, loc, maskType, ValueRange{count});
-    vector::MaskedStoreOp::create(b, loc, flat, ValueRange{to}, mask, entries);
+    vector::MaskedStoreOp::create(b, loc, flat, ValueRange{entry}, mask,
+                                  decoded);
   });
 }
 

@@ -8,8 +8,8 @@
 // field is |c| - 1 for zero-free and |c| with zero).
 
 // Convolution codes: b bits each, little-endian bit order, in the kernels'
-// table order [group, block, channel, kh, kw, row], each block padded to
-// whole chunks of 8 codes (b bytes a chunk), plus 8 spare bytes.
+// table order [group, block, channel, kh, kw, row] (a chunk of 8 codes is
+// b bytes, decoded with one load), plus 8 spare bytes.
 // 3-bit zero-free codes [1, -1, 4, -3] are raw [0b000, 0b100, 0b011, 0b110]:
 // bits 0-2 = 0, bits 3-5 = 4 (byte 0 |= 32), bits 6-8 = 3 (byte 0 |= 192),
 // bits 9-11 = 6 (byte 1 |= 12): bytes [224, 12], the chunk's third byte 0,
@@ -34,6 +34,21 @@ func.func @conv_rows(%x: tensor<1x1x3x3xf32>) -> tensor<1x2x3x2xf32> {
   %a = arith.constant dense<[1.0, 1.0]> : tensor<2xf32>
   %y = shift.conv2d %x, %c, %a {encoding = #shift.encoding<bits = 3, zero_free = true, emin = 0>, layout = #shift.layout<nchw_fchw>, strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>} : tensor<1x1x3x3xf32>, tensor<2x1x1x2xi8>, tensor<2xf32> -> tensor<1x2x3x2xf32>
   return %y : tensor<1x2x3x2xf32>
+}
+
+// -----
+
+// A depthwise 1x3 kernel on 2 channels: blocks of one row and 3 entries, so
+// one chunk holds both groups back to back. Codes [1, -1, 2] and [-2, 4, -4]
+// are raw [0, 4, 1, 5, 3, 7] at bits 0, 3, 6, 9, 12, 15: byte 0 = 32 | 64 =
+// 96, byte 1 = 5 << 1 | 3 << 4 | (7 << 7 & 255) = 186 (-70), byte 2 = 7 >> 1
+// = 3.
+// CHECK-LABEL: memref.global "private" constant @__shift_conv2d_0_codes : memref<11xi8> = dense<[96, -70, 3, 0, 0, 0, 0, 0, 0, 0, 0]>
+func.func @conv_depthwise(%x: tensor<1x2x2x4xf32>) -> tensor<1x2x2x2xf32> {
+  %c = arith.constant dense<[[[[1, -1, 2]]], [[[-2, 4, -4]]]]> : tensor<2x1x1x3xi8>
+  %a = arith.constant dense<[1.0, 1.0]> : tensor<2xf32>
+  %y = shift.conv2d %x, %c, %a {encoding = #shift.encoding<bits = 3, zero_free = true, emin = 0>, layout = #shift.layout<nchw_fchw>, strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, groups = 2 : i64} : tensor<1x2x2x4xf32>, tensor<2x1x1x3xi8>, tensor<2xf32> -> tensor<1x2x2x2xf32>
+  return %y : tensor<1x2x2x2xf32>
 }
 
 // -----
