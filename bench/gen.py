@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Generate the benchmark layers of issues 5 and 8 (A, A8, B, C, D, E, A-nhwc,
-F, G) and models.
+F, G, H) and models.
 
 For each layer NAME writes into OUT/NAME/:
   layer.mlir     func.func @forward on tensors (upstream linalg, constant
@@ -54,6 +54,10 @@ LAYERS = {
           dict(input_shape="1x256x7x7", filters=256, groups=1)),
     "G": ("conv", "1x1 conv 256->256, 14x14, batch 1",
           dict(input_shape="1x256x14x14", filters=256, groups=1, kernel="1", pad="0")),
+    # A layer shift networks keep in float: ResNet-18's stem, f32 weights.
+    "H": ("conv", "7x7 stride-2 conv 3->64, 224x224, f32 weights (ResNet-18 stem), batch 1",
+          dict(input_shape="1x3x224x224", filters=64, groups=1, kernel="7", stride="2",
+               pad="3", format="float")),
 }
 
 
@@ -226,6 +230,8 @@ def generate(name, out, bits, seed):
         # codes packed to `bits` bits plus one f32 alpha per output channel
         "weight_bytes_packed": (weights * bits + 7) // 8 + 4 * int(layer.weight.shape[0]),
     }
+    if params.get("format") == "float":  # f32 weights, no codes
+        meta.update(bits=32, alphas=0, weight_bytes_packed=4 * weights)
     if kind == "conv":
         meta.update(kernel=[layer.kh, layer.kw], stride=[layer.sh, layer.sw],
                     pad=[layer.ph, layer.pw], groups=layer.g, layout=layer.layout)

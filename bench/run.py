@@ -22,7 +22,6 @@ fails to compile or to run is reported as ERROR and the others still run.
 import argparse
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -46,6 +45,7 @@ LAYER_RUNS = {
     "A-nhwc": ("A-nhwc", False),  # issue 8: layout and small maps
     "F": ("F", False),
     "G": ("G", False),
+    "H": ("H", False),         # f32 weights (a layer kept in float)
     "R20": ("R20", False),     # whole models (frontend), baseline the best PyTorch
     "R20-b32": ("R20-b32", False),
     "CNN": ("CNN", False),
@@ -257,7 +257,7 @@ def main():
         metas[d] = gen.generate(d, os.path.join(out, "layers"), 4, 5)
 
     # 2. Compile.
-    compiled, static = {}, []  # (dir, cand) -> info ; static errors
+    compiled = {}  # (dir, cand) -> info
     for d in dirs:
         meta = metas[d]
         work = os.path.join(out, "layers", d, "cand")
