@@ -192,10 +192,11 @@ int64_t entriesPerBlock(const ConvGeometry &geo) {
 
 /// Packed codes in the kernels' table order [g, block, c/g, kh, kw, row],
 /// `bits` bits each, little-endian (entry e at bits [bits*e, bits*(e+1))),
-/// padding rows raw 0, plus 8 spare bytes. Eight entries span at most
-/// 7 + 8 * bits <= 64 bits from a byte boundary, so the driver decodes
-/// them with one 8-byte load, a shift, a broadcast and one vector shift;
-/// density costs nothing: 3-bit codes take 3 bits.
+/// padding rows raw 0, plus 8 spare bytes. Eight entries fit in the 64
+/// bits from the byte holding their first bit (7 + 8 * 7 bits at most;
+/// 8-bit codes start on a byte), so the driver decodes them with one 8-byte
+/// load, a shift, a broadcast and one vector shift; density costs nothing:
+/// 3-bit codes take 3 bits.
 DenseElementsAttr packCodes(OpBuilder &b, const KernelSpec &spec,
                             const ConvGeometry &geo) {
   unsigned bits = spec.encoding.getBits();
@@ -585,7 +586,7 @@ void decodeConvTable(OpBuilder &b, Location loc, const KernelSpec &spec,
     Value first = k.mul(ivs[1], kChunk); // in the block
     Value entry = k.add(k.mul(gb, perBlock), first);
     // Eight codes from the 8 bytes at the chunk's first bit, shifted to its
-    // bit offset (at most 7 + 7 * 8 bits: they fit in 64).
+    // bit offset (see packCodes: they fit in 64 bits).
     Value bit = k.mul(entry, bits);
     Value bytes =
         vector::LoadOp::create(b, loc, VectorType::get({kChunk}, b.getI8Type()),
