@@ -611,19 +611,14 @@ void decodeConvTable(OpBuilder &b, Location loc, const KernelSpec &spec,
       // block * rows + row; padding rows get alpha 0.
       Value firstRow = k.mul(k.rem(gb, geo.blocks), geo.rows);
       Value groupBase = k.mul(k.div(gb, geo.blocks), geo.fg);
-      Value e = arith::AddIOp::create(
-          b, loc,
-          vector::BroadcastOp::create(
-              b, loc, i32Type,
-              arith::IndexCastOp::create(b, loc, b.getI32Type(), first)),
-          laneIds);
+      auto lanesOf = [&](Value index) -> Value {
+        Value scalar =
+            arith::IndexCastOp::create(b, loc, b.getI32Type(), index);
+        return vector::BroadcastOp::create(b, loc, i32Type, scalar);
+      };
+      Value e = arith::AddIOp::create(b, loc, lanesOf(first), laneIds);
       Value row = arith::RemUIOp::create(b, loc, e, rowCount);
-      Value rowInGroup = arith::AddIOp::create(
-          b, loc,
-          vector::BroadcastOp::create(
-              b, loc, i32Type,
-              arith::IndexCastOp::create(b, loc, b.getI32Type(), firstRow)),
-          row);
+      Value rowInGroup = arith::AddIOp::create(b, loc, lanesOf(firstRow), row);
       Value real = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
                                          rowInGroup, groupSize);
       Value alpha = vector::GatherOp::create(b, loc, f32Type, args.alpha,
