@@ -209,16 +209,8 @@ class Conv:
         n, c = self.n, self.c
         padded = (n, c, self.hp, self.wp)
         lines = ["  %zero = arith.constant 0.000000e+00 : f32"]
-        x = "%x"
-        if self.ph or self.pw:
-            lines += [
-                f"  %padded = tensor.pad %x low[0, 0, {self.ph}, {self.pw}] "
-                f"high[0, 0, {self.ph}, {self.pw}] {{",
-                "  ^bb0(%i0: index, %i1: index, %i2: index, %i3: index):",
-                "    tensor.yield %zero : f32",
-                f"  }} : {tensor_type(self.in_shape)} to {tensor_type(padded)}",
-            ]
-            x = "%padded"
+        x = self._pad(lines, (0, 0, self.ph, self.pw), tensor_type(self.in_shape),
+                      padded)
         attrs = (f"{{dilations = dense<[{self.dh}, {self.dw}]> : tensor<2xi64>, "
                  f"strides = dense<[{self.sh}, {self.sw}]> : tensor<2xi64>}}")
         out = tensor_type(self.out_shape)
@@ -258,22 +250,27 @@ class Conv:
                 f"{tensor_type(weight.shape)}"]
         return head + lines + self._epilogue(out)
 
+    def _pad(self, lines, pads, in_type, padded):
+        """Appends a zero tensor.pad of %x by `pads` (low = high) if any
+        and returns the padded value's name."""
+        if not any(pads):
+            return "%x"
+        pad = ", ".join(str(p) for p in pads)
+        lines += [
+            f"  %padded = tensor.pad %x low[{pad}] high[{pad}] {{",
+            "  ^bb0(%i0: index, %i1: index, %i2: index, %i3: index):",
+            "    tensor.yield %zero : f32",
+            f"  }} : {in_type} to {tensor_type(padded)}",
+        ]
+        return "%padded"
+
     def _mlir_nhwc(self):
         """linalg.conv_2d_nhwc_hwcf (weights KH x KW x C x F) or
         linalg.depthwise_conv_2d_nhwc_hwc (KH x KW x C) on N x H x W x C."""
         padded = (self.n, self.hp, self.wp, self.c)
         inp = tensor_type(self.io_shape(self.in_shape))
         lines = ["  %zero = arith.constant 0.000000e+00 : f32"]
-        x = "%x"
-        if self.ph or self.pw:
-            lines += [
-                f"  %padded = tensor.pad %x low[0, {self.ph}, {self.pw}, 0] "
-                f"high[0, {self.ph}, {self.pw}, 0] {{",
-                "  ^bb0(%i0: index, %i1: index, %i2: index, %i3: index):",
-                "    tensor.yield %zero : f32",
-                f"  }} : {inp} to {tensor_type(padded)}",
-            ]
-            x = "%padded"
+        x = self._pad(lines, (0, self.ph, self.pw, 0), inp, padded)
         attrs = (f"{{dilations = dense<[{self.dh}, {self.dw}]> : tensor<2xi64>, "
                  f"strides = dense<[{self.sh}, {self.sw}]> : tensor<2xi64>}}")
         out = tensor_type(self.io_shape(self.out_shape))
