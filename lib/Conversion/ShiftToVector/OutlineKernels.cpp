@@ -63,11 +63,12 @@ KernelStrategy layerStrategy(const KernelRequest &request, int64_t reuse) {
   return KernelStrategy::DecodeFMA;
 }
 
-/// MACs per weight of a layer whose result is N x F x ... (conv) or M x N
-/// (matmul): every output element but the channel dimension.
-int64_t reuseOf(Value result) {
+/// MACs per weight of a layer: every output element but the channel
+/// dimension `channelDim` (1: N x F x ... conv or M x N matmul; 3: NHWC).
+int64_t reuseOf(Value result, unsigned channelDim = 1) {
   auto type = cast<ShapedType>(result.getType());
-  return type.getNumElements() / std::max<int64_t>(1, type.getDimSize(1));
+  return type.getNumElements() /
+         std::max<int64_t>(1, type.getDimSize(channelDim));
 }
 
 /// The parameters of a `#shift.kernel` while a pattern assembles them; the
@@ -431,12 +432,6 @@ void replaceNhwcChainWithKernelCall(PatternRewriter &rewriter,
     rewriter.eraseOp(op);
 }
 
-/// MACs per weight of an NHWC convolution's result N x OH x OW x F.
-int64_t nhwcReuseOf(Value result) {
-  auto type = cast<ShapedType>(result.getType());
-  return type.getNumElements() / std::max<int64_t>(1, type.getDimSize(3));
-}
-
 /// A pattern that outlines `Op` with the pass's target and options.
 template <typename Op> struct KernelPattern : OpRewritePattern<Op> {
   KernelPattern(MLIRContext *ctx, KernelRequest request)
@@ -481,7 +476,7 @@ struct OutlineNhwcConv2DPattern : KernelPattern<Conv2DOp> {
       return rewriter.notifyMatchFailure(op, "not nhwc_hwcf");
     auto params = shiftKernelParams(rewriter, op.getCodes(), op.getAlpha(),
                                     op.getEncoding(), request,
-                                    nhwcReuseOf(op.getResult()));
+                                    reuseOf(op.getResult(), 3));
     if (failed(params))
       return rewriter.notifyMatchFailure(op, "codes/alpha not constant");
     params->codes = cast<DenseIntElementsAttr>(
